@@ -1,0 +1,466 @@
+// Package playtest plays packaged outputs in headless Chromium through shaka-player, for integration tests.
+//
+// PlayDASH serves a folder on a fresh loopback HTTP server, opens the harness page
+// test/player/shaka.html in Debian's Chromium (driven by test/player/play.mjs through
+// playwright-core) and reports what the player saw:
+//
+//	res := playtest.PlayDASH(t, outDir, "stream.mpd", map[string]string{kidHex: keyHex}, playtest.Options{})
+//	if !res.OK || len(res.Warnings) > 0 {
+//		t.Fatalf("playback: errors %q, warnings %q", res.Errors, res.Warnings)
+//	}
+//
+// Requirements (the helper fails the test, never skips, when one is missing): Node.js >= 20,
+// the repo's node_modules (`npm ci` at the repo root: playwright-core, shaka-player, hls.js)
+// and Chromium at /usr/bin/chromium (`apt-get install chromium`; override with $PLAYTEST_CHROMIUM).
+//
+// Plays are serialized (within the process and, on Unix, across test binaries through a lock
+// file) so that parallel packages do not starve each other's browsers on small CI machines.
+package playtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Defaults for Options' zero values.
+const (
+	DefaultSeconds = 3.0
+	DefaultTimeout = 60 * time.Second
+)
+
+// DefaultChromium is the browser play.mjs drives unless $PLAYTEST_CHROMIUM names another.
+const DefaultChromium = "/usr/bin/chromium"
+
+// Options tune one play. The zero value plays 3 s of video within 60 s.
+type Options struct {
+	// Seconds of media that must play (currentTime > Seconds). 0 means DefaultSeconds.
+	Seconds float64
+	// AudioOnly accepts playback without decoded video frames.
+	AudioOnly bool
+	// Timeout bounds the play once the browser is started. 0 means DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Variant is one playable combination shaka-player found in the manifest.
+type Variant struct {
+	ID            int     `json:"id"`
+	Active        bool    `json:"active"`
+	Bandwidth     int     `json:"bandwidth"`
+	Width         int     `json:"width"`
+	Height        int     `json:"height"`
+	FrameRate     float64 `json:"frameRate"`
+	MimeType      string  `json:"mimeType"`
+	Codecs        string  `json:"codecs"`
+	VideoCodec    string  `json:"videoCodec"`
+	AudioCodec    string  `json:"audioCodec"`
+	Language      string  `json:"language"`
+	ChannelsCount int     `json:"channelsCount"`
+}
+
+// Result is what the browser player reported.
+type Result struct {
+	OK            bool     `json:"ok"`
+	Player        string   `json:"player"` // e.g. "shaka-player v5.2.12-debug"
+	CurrentTime   float64  `json:"currentTime"`
+	VideoWidth    int      `json:"videoWidth"`
+	VideoHeight   int      `json:"videoHeight"`
+	DecodedFrames int      `json:"decodedFrames"`
+	DroppedFrames int      `json:"droppedFrames"`
+	Errors        []string `json:"errors"`   // fatal: any entry means OK == false
+	Warnings      []string `json:"warnings"` // shaka.log warnings/errors, recoverable shaka errors, console errors/warnings
+
+	// KeySystem is the EME key system shaka used ("org.w3.clearkey" when keys were given, "" for clear playback).
+	KeySystem string `json:"keySystem"`
+	// Variants lists shaka's variant tracks after load (nil if loading failed).
+	Variants []Variant `json:"variants"`
+	// Events is the media element's event trail ("playing@0.00", ...).
+	Events []string `json:"events"`
+	// Requests is the HTTP access log of the loopback server ("GET /media/x.mpd 200 1234").
+	Requests []string `json:"-"`
+
+	// Raw holds play.mjs's JSON line, its stderr (browser console, diagnostics) and the access log.
+	Raw string `json:"-"`
+}
+
+var (
+	hexRE  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	playMu sync.Mutex
+)
+
+// PlayDASH serves dir on a fresh loopback http.Server, opens test/player/shaka.html on it in
+// headless Chromium, plays manifest (a slash-separated path relative to dir) with shaka-player
+// and returns what the player saw. keys maps KID hex to key hex (32 hex digits each; dashes and
+// upper case are accepted); when non-empty, shaka's drm.clearKeys is set, so org.w3.clearkey is
+// used whatever DRM systems the manifest signals.
+//
+// A playback failure is reported in the Result (OK false, Errors), not as a test failure: the
+// caller asserts. Problems with the harness itself (no node, no node_modules, no Chromium, no
+// JSON from play.mjs) fail the test.
+func PlayDASH(t testing.TB, dir, manifest string, keys map[string]string, opts Options) Result {
+	t.Helper()
+	return play(t, "shaka.html", "mpd", dir, manifest, keys, opts)
+}
+
+func play(t testing.TB, pageName, param, dir, manifest string, keys map[string]string, opts Options) Result {
+	t.Helper()
+	if opts.Seconds <= 0 {
+		opts.Seconds = DefaultSeconds
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	env, err := findEnv()
+	if err != nil {
+		t.Fatalf("playtest: %v", err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Fatalf("playtest: media folder %q: not a directory (%v)", dir, err)
+	}
+	keyParam, err := keysParam(keys)
+	if err != nil {
+		t.Fatalf("playtest: %v", err)
+	}
+
+	unlock, err := lockPlays()
+	if err != nil {
+		t.Fatalf("playtest: %v", err)
+	}
+	defer unlock()
+
+	srv, base, accessLog, err := serve(env.root, dir)
+	if err != nil {
+		t.Fatalf("playtest: %v", err)
+	}
+	defer srv.Close()
+
+	q := url.Values{}
+	q.Set(param, "/media/"+strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(manifest)), "/"))
+	if keyParam != "" {
+		q.Set("keys", keyParam)
+	}
+	if opts.AudioOnly {
+		q.Set("audioOnly", "1")
+	}
+	q.Set("seconds", strconv.FormatFloat(opts.Seconds, 'f', -1, 64))
+	pageURL := base + "/player/" + pageName + "?" + q.Encode()
+
+	timeoutSec := strconv.FormatFloat(opts.Timeout.Seconds(), 'f', -1, 64)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout+45*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, env.node, filepath.Join("test", "player", "play.mjs"),
+		"--page", pageURL, "--seconds", strconv.FormatFloat(opts.Seconds, 'f', -1, 64), "--timeout", timeoutSec)
+	cmd.Dir = env.root
+	cmd.Env = append(os.Environ(), "PLAYTEST_CHROMIUM="+env.chromium)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	setProcessGroup(cmd)
+	cmd.WaitDelay = 10 * time.Second
+
+	start := time.Now()
+	runErr := cmd.Run()
+	took := time.Since(start)
+	srv.Close()
+
+	res, parseErr := parse(stdout.Bytes())
+	res.Requests = accessLog()
+	res.Raw = fmt.Sprintf("--- play.mjs stdout ---\n%s--- play.mjs stderr ---\n%s--- http ---\n%s\n",
+		stdout.String(), stderr.String(), strings.Join(res.Requests, "\n"))
+	exitCode := -1
+	var ee *exec.ExitError
+	if errors.As(runErr, &ee) {
+		exitCode = ee.ExitCode()
+	} else if runErr == nil {
+		exitCode = 0
+	}
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("playtest: play.mjs did not finish within %v (killed)\n%s", opts.Timeout+45*time.Second, res.Raw)
+	case parseErr != nil:
+		t.Fatalf("playtest: no result from play.mjs (%v, exit: %v): %v\n%s", cmd.Args, runErr, parseErr, res.Raw)
+	case exitCode != 0 && exitCode != 1:
+		t.Fatalf("playtest: play.mjs failed (exit %v)\n%s", runErr, res.Raw)
+	case (exitCode == 0) != res.OK:
+		t.Fatalf("playtest: play.mjs exit status %d disagrees with ok=%v\n%s", exitCode, res.OK, res.Raw)
+	}
+	t.Logf("playtest: %s %s: ok=%v currentTime=%.2f %dx%d frames=%d dropped=%d keySystem=%q errors=%d warnings=%d (%.1fs)",
+		res.Player, manifest, res.OK, res.CurrentTime, res.VideoWidth, res.VideoHeight,
+		res.DecodedFrames, res.DroppedFrames, res.KeySystem, len(res.Errors), len(res.Warnings), took.Seconds())
+	for _, e := range res.Errors {
+		t.Logf("playtest:   error: %s", e)
+	}
+	for _, w := range res.Warnings {
+		t.Logf("playtest:   warning: %s", w)
+	}
+	return res
+}
+
+// parse reads the last JSON object line of play.mjs's stdout.
+func parse(stdout []byte) (Result, error) {
+	var line []byte
+	sc := bufio.NewScanner(bytes.NewReader(stdout))
+	sc.Buffer(make([]byte, 0, 64*1024), 16<<20)
+	for sc.Scan() {
+		if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 && b[0] == '{' {
+			line = append(line[:0], b...)
+		}
+	}
+	if len(line) == 0 {
+		return Result{}, errors.New("no JSON line on stdout")
+	}
+	var r Result
+	if err := json.Unmarshal(line, &r); err != nil {
+		return Result{}, fmt.Errorf("decode %q: %w", line, err)
+	}
+	return r, nil
+}
+
+// keysParam validates keys and renders them as "KID:KEY,KID:KEY" (sorted, lower case).
+func keysParam(keys map[string]string) (string, error) {
+	pairs := make([]string, 0, len(keys))
+	for kid, key := range keys {
+		k := strings.ToLower(strings.ReplaceAll(kid, "-", ""))
+		v := strings.ToLower(strings.ReplaceAll(key, "-", ""))
+		if !hexRE.MatchString(k) || !hexRE.MatchString(v) {
+			return "", fmt.Errorf("bad ClearKey pair %q:%q (want 32 hex digits each)", kid, key)
+		}
+		pairs = append(pairs, k+":"+v)
+	}
+	sort.Strings(pairs)
+	return strings.Join(pairs, ","), nil
+}
+
+type harnessEnv struct {
+	root, node, chromium string
+}
+
+// findEnv locates the repo root, node, the npm packages and Chromium, or explains what is missing.
+func findEnv() (harnessEnv, error) {
+	var env harnessEnv
+	root, err := RepoRoot()
+	if err != nil {
+		return env, err
+	}
+	env.root = root
+	for _, f := range []string{"test/player/play.mjs", "test/player/shaka.html"} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return env, fmt.Errorf("harness file missing: %v", err)
+		}
+	}
+	for _, f := range []string{
+		"node_modules/playwright-core/package.json",
+		"node_modules/shaka-player/dist/shaka-player.compiled.debug.js",
+	} {
+		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
+			return env, fmt.Errorf("%s is missing: run `npm ci` at the repo root (%s)", f, root)
+		}
+	}
+	if env.node, err = exec.LookPath("node"); err != nil {
+		return env, fmt.Errorf("node not found in PATH: install Node.js >= 20 (%v)", err)
+	}
+	env.chromium = os.Getenv("PLAYTEST_CHROMIUM")
+	if env.chromium == "" {
+		env.chromium = DefaultChromium
+	}
+	if st, err := os.Stat(env.chromium); err != nil || st.IsDir() || st.Mode()&0o111 == 0 {
+		return env, fmt.Errorf("no Chromium executable at %s: apt-get install chromium (or set PLAYTEST_CHROMIUM)", env.chromium)
+	}
+	return env, nil
+}
+
+// RepoRoot returns the module root: the nearest folder at or above the working directory that
+// holds go.mod (go test runs a package's tests in its folder, so this works from any package).
+// It falls back to the folder of this source file.
+func RepoRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			break
+		}
+	}
+	if _, file, _, ok := runtime.Caller(0); ok {
+		for dir := filepath.Dir(file); filepath.IsAbs(dir); dir = filepath.Dir(dir) {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return dir, nil
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return "", fmt.Errorf("no go.mod at or above %s", wd)
+}
+
+// Content types the player sees; anything else falls back to net/http's detection.
+var contentTypes = map[string]string{
+	".mpd":  "application/dash+xml",
+	".m3u8": "application/vnd.apple.mpegurl",
+	".m4s":  "video/iso.segment",
+	".mp4":  "video/mp4",
+	".m4v":  "video/mp4",
+	".m4a":  "audio/mp4",
+	".cmfv": "video/mp4",
+	".cmfa": "audio/mp4",
+	".ts":   "video/mp2t",
+	".aac":  "audio/aac",
+	".vtt":  "text/vtt",
+	".key":  "application/octet-stream",
+	".js":   "text/javascript; charset=utf-8",
+	".map":  "application/json",
+	".html": "text/html; charset=utf-8",
+}
+
+// serve starts the loopback server: /media/ is dir, /player/ is test/player, /vendor/X/ is
+// node_modules/X/dist for the player libraries.
+func serve(root, dir string) (*http.Server, string, func() []string, error) {
+	mux := http.NewServeMux()
+	mounts := map[string]string{
+		"/media/":               dir,
+		"/player/":              filepath.Join(root, "test", "player"),
+		"/vendor/shaka-player/": filepath.Join(root, "node_modules", "shaka-player", "dist"),
+		"/vendor/hls.js/":       filepath.Join(root, "node_modules", "hls.js", "dist"),
+	}
+	var roots []*os.Root
+	closeRoots := func() {
+		for _, r := range roots {
+			r.Close()
+		}
+	}
+	for prefix, folder := range mounts {
+		r, err := os.OpenRoot(folder)
+		if err != nil {
+			closeRoots()
+			return nil, "", nil, err
+		}
+		roots = append(roots, r)
+		mux.Handle(prefix, http.StripPrefix(strings.TrimSuffix(prefix, "/"), fileHandler(r.FS())))
+	}
+	mux.HandleFunc("/favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+
+	var mu sync.Mutex
+	var log []string
+	const maxLog = 5000
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
+		mux.ServeHTTP(rec, r)
+		line := fmt.Sprintf("%s %s %d %d", r.Method, r.URL.Path, rec.status, rec.n)
+		if rg := r.Header.Get("Range"); rg != "" {
+			line += " " + rg
+		}
+		mu.Lock()
+		if len(log) < maxLog {
+			log = append(log, line)
+		}
+		mu.Unlock()
+	})
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		closeRoots()
+		return nil, "", nil, err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		_ = srv.Serve(ln)
+		closeRoots()
+	}()
+	accessLog := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), log...)
+	}
+	return srv, "http://" + ln.Addr().String(), accessLog, nil
+}
+
+// fileHandler serves files (with Range support) from fsys; directories are not listed.
+func fileHandler(fsys fs.FS) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/")
+		if name == "" {
+			name = "."
+		}
+		f, err := fsys.Open(name)
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil || st.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
+		rs, ok := f.(io.ReadSeeker)
+		if !ok {
+			http.Error(w, "not seekable", http.StatusInternalServerError)
+			return
+		}
+		if ct, ok := contentTypes[strings.ToLower(path.Ext(name))]; ok {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		http.ServeContent(w, r, st.Name(), st.ModTime(), rs)
+	})
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	n, err := r.ResponseWriter.Write(b)
+	r.n += int64(n)
+	return n, err
+}
+
+// lockPlays serializes plays within this process and across processes (lock file in the temp dir).
+func lockPlays() (func(), error) {
+	playMu.Lock()
+	release, err := lockFile(filepath.Join(os.TempDir(), "drmpack-playtest.lock"))
+	if err != nil {
+		playMu.Unlock()
+		return nil, err
+	}
+	return func() {
+		release()
+		playMu.Unlock()
+	}, nil
+}

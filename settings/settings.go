@@ -1,0 +1,142 @@
+// Package settings loads and saves the user's packaging defaults and knows where the app keeps its
+// configuration and log files on each operating system.
+package settings
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// Settings are the defaults the GUI edits and the CLI starts from; flags override them.
+type Settings struct {
+	OutDir           string  `json:"outDir,omitempty"`
+	SegmentDuration  float64 `json:"segmentDuration,omitempty"` // seconds
+	Scheme           string  `json:"scheme,omitempty"`          // cenc | cbcs
+	PlayReadyLAURL   string  `json:"playReadyLaUrl,omitempty"`
+	WidevineProvider string  `json:"widevineProvider,omitempty"`
+	Concurrency      int     `json:"concurrency,omitempty"`
+}
+
+// Defaults are the values used where the settings file is silent.
+func Defaults() Settings {
+	return Settings{SegmentDuration: 6, Scheme: "cenc", WidevineProvider: "drmpack", Concurrency: 1}
+}
+
+// withDefaults fills the zero fields of s from Defaults.
+func (s Settings) withDefaults() Settings {
+	d := Defaults()
+	if s.SegmentDuration <= 0 {
+		s.SegmentDuration = d.SegmentDuration
+	}
+	if s.Scheme == "" {
+		s.Scheme = d.Scheme
+	}
+	if s.WidevineProvider == "" {
+		s.WidevineProvider = d.WidevineProvider
+	}
+	if s.Concurrency <= 0 {
+		s.Concurrency = d.Concurrency
+	}
+	return s
+}
+
+// ConfigDir is drmpack's folder in the user's configuration directory; DRMPACK_CONFIG_DIR
+// overrides it (tests, portable installs).
+func ConfigDir() (string, error) {
+	if d := os.Getenv("DRMPACK_CONFIG_DIR"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "drmpack"), nil
+}
+
+// LogDir is where the rotating log file lives: ~/Library/Logs/drmpack on macOS,
+// %LocalAppData%\drmpack\logs on Windows, $XDG_STATE_HOME/drmpack (~/.local/state/drmpack) elsewhere.
+// DRMPACK_LOG_DIR overrides it.
+func LogDir() (string, error) {
+	if d := os.Getenv("DRMPACK_LOG_DIR"); d != "" {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", err
+	}
+	switch runtime.GOOS {
+	case "darwin":
+		return filepath.Join(home, "Library", "Logs", "drmpack"), nil
+	case "windows":
+		if la := os.Getenv("LOCALAPPDATA"); la != "" {
+			return filepath.Join(la, "drmpack", "logs"), nil
+		}
+		return filepath.Join(home, "AppData", "Local", "drmpack", "logs"), nil
+	}
+	if st := os.Getenv("XDG_STATE_HOME"); st != "" {
+		return filepath.Join(st, "drmpack"), nil
+	}
+	return filepath.Join(home, ".local", "state", "drmpack"), nil
+}
+
+func path() (string, error) {
+	d, err := ConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "settings.json"), nil
+}
+
+// Load reads the settings file; a missing file gives the defaults.
+func Load() (Settings, error) {
+	p, err := path()
+	if err != nil {
+		return Defaults(), err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Defaults(), nil
+	}
+	if err != nil {
+		return Defaults(), err
+	}
+	var s Settings
+	if err := json.Unmarshal(b, &s); err != nil {
+		return Defaults(), err
+	}
+	return s.withDefaults(), nil
+}
+
+// Save writes the settings file atomically (a crash never leaves half a file).
+func Save(s Settings) error {
+	p, err := path()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), "settings-*.json")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(append(b, '\n'))
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), p)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return err
+}

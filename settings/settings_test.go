@@ -1,0 +1,66 @@
+package settings
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestLoadMissingGivesDefaults(t *testing.T) {
+	t.Setenv("DRMPACK_CONFIG_DIR", t.TempDir())
+	s, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != Defaults() {
+		t.Fatalf("got %+v, want defaults %+v", s, Defaults())
+	}
+}
+
+func TestSaveLoadRoundTripAndDefaultsFill(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DRMPACK_CONFIG_DIR", dir)
+	want := Settings{OutDir: "/tmp/out 한글", SegmentDuration: 4, Scheme: "cbcs", PlayReadyLAURL: "https://lic.example/pr", Concurrency: 2}
+	if err := Save(want); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.WidevineProvider = Defaults().WidevineProvider // empty in the file: filled from defaults
+	if got != want {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 || entries[0].Name() != "settings.json" {
+		t.Fatalf("Save left %v in the config folder, want only settings.json", entries)
+	}
+}
+
+func TestLoadCorruptFileIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("DRMPACK_CONFIG_DIR", dir)
+	if err := os.WriteFile(filepath.Join(dir, "settings.json"), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Load()
+	if err == nil {
+		t.Fatal("corrupt settings file loaded without error")
+	}
+	if s != Defaults() {
+		t.Fatalf("corrupt file should fall back to defaults, got %+v", s)
+	}
+}
+
+func TestLogDirOverride(t *testing.T) {
+	t.Setenv("DRMPACK_LOG_DIR", "/x/y")
+	if d, _ := LogDir(); d != "/x/y" {
+		t.Fatalf("LogDir = %q", d)
+	}
+	t.Setenv("DRMPACK_LOG_DIR", "")
+	t.Setenv("XDG_STATE_HOME", "/state")
+	if d, _ := LogDir(); d != filepath.Join("/state", "drmpack") {
+		t.Fatalf("LogDir with XDG_STATE_HOME = %q", d)
+	}
+}
