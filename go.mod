@@ -3,6 +3,6 @@ module drmpack
 go 1.26
 
 require (
-	github.com/Eyevinn/mp4ff v0.56.0 // indirect
-	gopkg.in/natefinch/lumberjack.v2 v2.2.1 // indirect
+	github.com/Eyevinn/mp4ff v0.56.0
+	gopkg.in/natefinch/lumberjack.v2 v2.2.1
 )

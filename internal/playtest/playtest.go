@@ -58,7 +58,8 @@ type Options struct {
 	Seconds float64
 	// AudioOnly accepts playback without decoded video frames.
 	AudioOnly bool
-	// Timeout bounds the play once the browser is started. 0 means DefaultTimeout.
+	// Timeout bounds one play (browser start, load, playback) inside play.mjs, which then
+	// reports a "timeout: ..." error; the node process is killed 45 s after that. 0 means DefaultTimeout.
 	Timeout time.Duration
 }
 

@@ -1,10 +1,13 @@
 package errcode
 
 import (
-	"encoding/xml"
 	"strconv"
 	"strings"
 )
+
+// textEscaper escapes what XML character data requires and nothing more, so INFO stays readable
+// in a log view (quotes are legal in text).
+var textEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
 // Report renders e as the manual's log block: the <PallyconPackager> element with RESULT,
 // ERRORMSG, INFO and WHERE, followed by a STACKTRACE element (the manual puts it after the root
@@ -20,16 +23,12 @@ func (e *Error) Report() string {
 	b.WriteString("</PallyconPackager>\n")
 	b.WriteString("<STACKTRACE>\n")
 	for _, fn := range e.Stack {
-		b.WriteString(" from ")
-		xml.EscapeText(&b, []byte(fn))
-		b.WriteString("\n")
+		b.WriteString(" from " + textEscaper.Replace(fn) + "\n")
 	}
 	b.WriteString("</STACKTRACE>\n")
 	return b.String()
 }
 
 func element(b *strings.Builder, name, text string) {
-	b.WriteString("<" + name + ">")
-	xml.EscapeText(b, []byte(text))
-	b.WriteString("</" + name + ">\n")
+	b.WriteString("<" + name + ">" + textEscaper.Replace(text) + "</" + name + ">\n")
 }

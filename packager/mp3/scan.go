@@ -136,6 +136,16 @@ const (
 	// (640 kbit/s at 32 kHz is 2880 bytes).
 	maxFreeFormatFrame = 4096
 
+	// keepBehind is how much of the current block a forward refill keeps
+	// (see blockReader.at); more than confirm's look-ahead of
+	// (syncFrames-1)*MaxFrameSize+HeaderSize.
+	keepBehind = 8 << 10
+
+	// maxFreeFormatChecks bounds the work spent on free-format-looking
+	// headers in the search for the first frame: each check scans up to
+	// maxFreeFormatFrame bytes, and crafted junk could be full of them.
+	maxFreeFormatChecks = 64
+
 	// initialFrameCap caps the index capacity preallocated from the file
 	// size, which the caller asserts but the reader may not back.
 	initialFrameCap = 1 << 16
@@ -243,8 +253,9 @@ func Scan(r io.ReaderAt, size int64) (*Stream, error) {
 // scanner walks frames between the leading tags and end (the start of the
 // trailing tags).
 type scanner struct {
-	rd  *blockReader
-	end int64
+	rd         *blockReader
+	end        int64
+	freeChecks int // freeFormatAt calls so far
 }
 
 // walk appends the frames from p on to s.Frames. ref is a header of the
@@ -378,7 +389,8 @@ func (sc *scanner) findSync(from, limit int64, ref *Header) (int64, Header, erro
 				}
 				return q, h, nil
 			}
-		case errors.Is(err, ErrFreeFormat) && ref == nil:
+		case errors.Is(err, ErrFreeFormat) && ref == nil && sc.freeChecks < maxFreeFormatChecks:
+			sc.freeChecks++
 			ok, err := sc.freeFormatAt(q, hb)
 			if err != nil {
 				return -1, Header{}, err
@@ -501,21 +513,28 @@ func (r *blockReader) at(off int64, need int) ([]byte, error) {
 	if off >= r.off && off+int64(need) <= r.off+int64(r.n) {
 		return r.buf[off-r.off : r.n], nil
 	}
-	// Keep what we have from off on (typically a header straddling the
-	// block boundary) and read the rest.
-	keep := 0
-	if off >= r.off && off < r.off+int64(r.n) {
-		keep = copy(r.buf, r.buf[off-r.off:r.n])
+	// Moving forward, the new block starts up to keepBehind bytes before
+	// off: confirm peeks a few frames ahead of the candidate that
+	// findSync then steps past, and without the margin every such
+	// look-ahead near a block end would cost two block reads. Bytes we
+	// already hold are moved, not read again.
+	start := off
+	if off > r.off && off <= r.off+int64(r.n) {
+		start = max(r.off, off-keepBehind)
 	}
-	want := int(min(int64(len(r.buf)), r.size-off))
-	m, err := r.r.ReadAt(r.buf[keep:want], off+int64(keep))
+	keep := 0
+	if start >= r.off && start < r.off+int64(r.n) {
+		keep = copy(r.buf, r.buf[start-r.off:r.n])
+	}
+	want := int(min(int64(len(r.buf)), r.size-start))
+	m, err := r.r.ReadAt(r.buf[keep:want], start+int64(keep))
 	if keep+m < want {
 		r.off, r.n = 0, 0
 		if err == nil || err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, fmt.Errorf("mp3: reading %d bytes at offset %d of %d: %w", want-keep, off+int64(keep), r.size, err)
+		return nil, fmt.Errorf("mp3: reading %d bytes at offset %d of %d: %w", want-keep, start+int64(keep), r.size, err)
 	}
-	r.off, r.n = off, want
-	return r.buf[:want], nil
+	r.off, r.n = start, want
+	return r.buf[off-start : want], nil
 }

@@ -169,7 +169,7 @@ func (m *MPD) Encode(w io.Writer) error {
 		return fmt.Errorf("mpd: marshal: %w", err)
 	}
 	buf.WriteByte('\n')
-	if _, err := w.Write(buf.Bytes()); err != nil {
+	if _, err := w.Write(selfCloseEmpty(buf.Bytes())); err != nil {
 		return fmt.Errorf("mpd: write: %w", err)
 	}
 	return nil

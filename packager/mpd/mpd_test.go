@@ -53,13 +53,13 @@ func TestEncodeBytes(t *testing.T) {
 			`xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="urn:mpeg:dash:schema:mpd:2011 DASH-MPD.xsd" ` +
 			`type="static" profiles="urn:mpeg:dash:profile:isoff-live:2011" minBufferTime="PT2S" mediaPresentationDuration="PT20.040S">`,
 		`<Period id="0" start="PT0S">`,
-		`<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" cenc:default_KID="` + videoKID + `"></ContentProtection>`,
+		`<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" cenc:default_KID="` + videoKID + `"/>`,
 		`<ContentProtection schemeIdUri="` + SchemeWidevine + `" value="Widevine">`,
 		`<ContentProtection schemeIdUri="` + SchemePlayReady + `" value="MSPR 2.0">`,
 		`<cenc:pssh>AAAA`,
 		`<mspr:pro>`,
-		`<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="2"></AudioChannelConfiguration>`,
-		`<S t="0" d="25600" r="2"></S>`,
+		`<AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="2"/>`,
+		`<S t="0" d="25600" r="2"/>`,
 		`</MPD>` + "\n",
 	}
 	for _, s := range mustContain {
@@ -69,7 +69,7 @@ func TestEncodeBytes(t *testing.T) {
 	}
 	// encoding/xml falls back to xmlns="..." on each element or to
 	// generated prefixes when names are namespaced the usual way.
-	for _, s := range []string{`<pssh`, `<pro`, `xmlns="urn:mpeg:cenc:2013"`, `xmlns:_`, ` default_KID=`, `lang=`} {
+	for _, s := range []string{`<pssh`, `<pro`, `xmlns="urn:mpeg:cenc:2013"`, `xmlns:_`, ` default_KID=`} {
 		if strings.Contains(out, s) {
 			t.Errorf("output contains %q", s)
 		}
@@ -136,16 +136,26 @@ func TestEncodeTimelineCompaction(t *testing.T) {
 	st.Timeline = []S{{T: 1000, D: 512, R: 3}, {D: 512}, {T: 10000, D: 512}, {T: 10512, D: 1024, R: 1}}
 	st.PresentationTimeOffset = 1000
 	st.StartNumber = 7
-	out := string(encode(t, m))
-	want := `<SegmentTemplate timescale="12800" presentationTimeOffset="1000" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/$Number$.m4s" startNumber="7">
-            <SegmentTimeline>
-              <S t="1000" d="512" r="4"></S>
-              <S t="10000" d="512"></S>
-              <S d="1024" r="1"></S>
-            </SegmentTimeline>`
-	if !strings.Contains(out, want) {
-		t.Errorf("want\n%s\nin\n%s", want, out)
+	want := []string{
+		`<SegmentTemplate timescale="12800" presentationTimeOffset="1000" initialization="$RepresentationID$/init.mp4" media="$RepresentationID$/$Number$.m4s" startNumber="7">`,
+		`<SegmentTimeline>`,
+		`<S t="1000" d="512" r="4"/>`,
+		`<S t="10000" d="512"/>`,
+		`<S d="1024" r="1"/>`,
+		`</SegmentTimeline>`,
 	}
+	if got := trimmedLines(encode(t, m)); !strings.Contains(got, strings.Join(want, "\n")) {
+		t.Errorf("want\n%s\nin\n%s", strings.Join(want, "\n"), got)
+	}
+}
+
+// trimmedLines drops indentation so that tests do not depend on nesting depth.
+func trimmedLines(b []byte) string {
+	lines := strings.Split(string(b), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 func TestEncodeNormalizes(t *testing.T) {
@@ -437,5 +447,25 @@ func TestGoldenFileIsCurrent(t *testing.T) {
 	}
 	if len(m.AdaptationSets) != 2 || len(m.AdaptationSets[0].Representations[0].SegmentTemplate.Timeline) != 10 {
 		t.Errorf("unexpected golden content: %+v", m)
+	}
+}
+
+// Free-text attribute values are escaped, so they can neither break the
+// document nor confuse the empty-element rewriting.
+func TestEncodeEscapes(t *testing.T) {
+	m := sampleMPD(t)
+	hostile := `Wide"vine'></ContentProtection><x a="&amp;`
+	m.AdaptationSets[0].ContentProtections[1].Value = hostile
+	m.AdaptationSets[0].MimeType = `video/mp4; codecs="avc1.64001e"`
+	out := encode(t, m)
+	got, err := Decode(bytes.NewReader(out))
+	if err != nil {
+		t.Fatalf("Decode: %v\n%s", err, out)
+	}
+	if v := got.AdaptationSets[0].ContentProtections[1].Value; v != hostile {
+		t.Errorf("value = %q, want %q", v, hostile)
+	}
+	if v := got.AdaptationSets[0].MimeType; v != m.AdaptationSets[0].MimeType {
+		t.Errorf("mimeType = %q", v)
 	}
 }

@@ -1,6 +1,7 @@
 package mpd
 
 import (
+	"bytes"
 	"encoding/xml"
 	"strconv"
 )
@@ -169,4 +170,34 @@ func parseConditionalUint(s string) (bool, error) {
 		return false, err
 	}
 	return true, nil
+}
+
+// selfCloseEmpty rewrites <Name attrs></Name> as <Name attrs/>.
+// encoding/xml never writes empty-element tags, and in a manifest with
+// thousands of S entries the explicit end tags are pure overhead (and noise
+// for anyone reading it). It relies on what the encoder guarantees: '<' and
+// '>' inside attribute values are escaped, so the last '<' before "></" is
+// the start of the element being closed.
+func selfCloseEmpty(b []byte) []byte {
+	out := make([]byte, 0, len(b))
+	for {
+		i := bytes.Index(b, []byte("></"))
+		if i < 0 {
+			return append(out, b...)
+		}
+		j := bytes.IndexByte(b[i+3:], '>')
+		k := bytes.LastIndexByte(b[:i], '<')
+		if j >= 0 && k >= 0 {
+			name := b[i+3 : i+3+j]
+			start := b[k+1 : i] // "Name attrs", or "/Name" for an end tag
+			if len(name) > 0 && bytes.HasPrefix(start, name) && (len(start) == len(name) || start[len(name)] == ' ') {
+				out = append(out, b[:i]...)
+				out = append(out, "/>"...)
+				b = b[i+3+j+1:]
+				continue
+			}
+		}
+		out = append(out, b[:i+3]...)
+		b = b[i+3:]
+	}
 }
