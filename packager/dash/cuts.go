@@ -14,7 +14,8 @@ func decodeTimes(samples []demux.Sample) []int64 {
 // syncCuts returns the first sample index of every segment of a track that leads the
 // segmentation: segments start at sync samples, each cut at the sync sample nearest to the next
 // multiple of target on the track's timeline (a grid, so cut errors never accumulate). When a GOP
-// is longer than target, segments simply hold one GOP each.
+// is longer than target, segments simply hold one GOP each. dts has len(samples)+1 entries, the
+// last being the track's end.
 func syncCuts(samples []demux.Sample, dts []int64, target int64) []int {
 	cuts := []int{0}
 	if target <= 0 {
@@ -38,7 +39,8 @@ func syncCuts(samples []demux.Sample, dts []int64, target int64) []int {
 		if lo >= 0 && (hi < 0 || grid-dts[lo] <= dts[hi]-grid) {
 			cut = lo
 		}
-		if cut < 0 {
+		// A tail shorter than half a segment joins the last segment instead of standing alone.
+		if cut < 0 || dts[n]-dts[cut] < target/2 {
 			return cuts
 		}
 		cuts = append(cuts, cut)

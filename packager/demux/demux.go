@@ -73,20 +73,26 @@ func (t *Track) Duration() uint64 {
 	return d
 }
 
-// Media is an opened input file.
+// Media is an opened input.
 type Media struct {
 	Path   string
 	Size   int64
 	Format string // "mp4" or "mp3"
 	Tracks []*Track
-	file   *os.File
+	r      io.ReaderAt
+	closer io.Closer
 }
 
 // ReadAt reads sample data from the input.
-func (m *Media) ReadAt(p []byte, off int64) (int, error) { return m.file.ReadAt(p, off) }
+func (m *Media) ReadAt(p []byte, off int64) (int, error) { return m.r.ReadAt(p, off) }
 
-// Close releases the input file.
-func (m *Media) Close() error { return m.file.Close() }
+// Close releases the input.
+func (m *Media) Close() error {
+	if m.closer == nil {
+		return nil
+	}
+	return m.closer.Close()
+}
 
 // ErrUnsupported marks inputs that are readable but not a media file this package understands;
 // callers report it as an invalid argument rather than as an I/O failure.
@@ -104,9 +110,20 @@ func Open(path string) (*Media, error) {
 		f.Close()
 		return nil, err
 	}
-	m := &Media{Path: path, Size: fi.Size(), file: f}
-	if err := m.index(); err != nil {
+	m, err := OpenReaderAt(f, fi.Size(), path)
+	if err != nil {
 		f.Close()
+		return nil, err
+	}
+	m.closer = f
+	return m, nil
+}
+
+// OpenReaderAt indexes media held by any io.ReaderAt (a file, a byte slice, a remote range
+// reader); name supplies the extension hint and the Path reported back.
+func OpenReaderAt(r io.ReaderAt, size int64, name string) (*Media, error) {
+	m := &Media{Path: name, Size: size, r: r}
+	if err := m.index(); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -121,7 +138,7 @@ func (m *Media) index() (err error) {
 		}
 	}()
 	head := make([]byte, 12)
-	n, _ := m.file.ReadAt(head, 0)
+	n, _ := m.r.ReadAt(head, 0)
 	head = head[:n]
 	switch {
 	case looksLikeMP4(head):

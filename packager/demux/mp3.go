@@ -21,7 +21,7 @@ const decoderDelay = 529
 // indexMP3 turns every MP3 frame into one sample of an audio track whose timescale is the sample
 // rate, described the way MP4 files carry MPEG audio: an mp4a entry with an MPEG-1/2 audio esds.
 func (m *Media) indexMP3() error {
-	s, err := mp3.Scan(m.file, m.Size)
+	s, err := mp3.Scan(m.r, m.Size)
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}

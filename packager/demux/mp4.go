@@ -22,7 +22,7 @@ func (m *Media) indexMP4() error {
 		if m.Size-pos < 8 {
 			break // trailing padding shorter than a box header
 		}
-		if err := readFull(m.file, hdr[:8], pos); err != nil {
+		if err := readFull(m.r, hdr[:8], pos); err != nil {
 			return err
 		}
 		size := int64(binary.BigEndian.Uint32(hdr[:4]))
@@ -31,7 +31,7 @@ func (m *Media) indexMP4() error {
 		case 0:
 			size = m.Size - pos
 		case 1:
-			if err := readFull(m.file, hdr[8:16], pos+8); err != nil {
+			if err := readFull(m.r, hdr[8:16], pos+8); err != nil {
 				return fmt.Errorf("%w: truncated box header of %q", ErrUnsupported, typ)
 			}
 			size = int64(binary.BigEndian.Uint64(hdr[8:16]))
@@ -55,7 +55,7 @@ func (m *Media) indexMP4() error {
 		return fmt.Errorf("%w: moov of %d bytes is too large", ErrUnsupported, moovSize)
 	}
 	buf := make([]byte, moovSize)
-	if err := readFull(m.file, buf, moovPos); err != nil {
+	if err := readFull(m.r, buf, moovPos); err != nil {
 		return err
 	}
 	box, err := mp4.DecodeBox(uint64(moovPos), bytes.NewReader(buf))

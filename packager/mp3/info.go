@@ -15,6 +15,11 @@ const (
 // it output an extra frame of silence; gapless-aware ones (ffmpeg among
 // them) drop it. It is therefore not part of Stream.Frames: the packagers
 // must not emit it as a sample.
+//
+// One deliberate difference from ffmpeg: ffmpeg only drops the frame when
+// the tag records a frame or byte count, so it plays the (silent) frame of
+// a tag LAME left as a zero placeholder, e.g. when encoding to a pipe. Scan
+// always treats a tagged frame as metadata.
 type InfoTag struct {
 	Kind   string // KindXing, KindInfo or KindVBRI
 	Offset int64  // file offset of the frame that carries the tag
@@ -123,13 +128,13 @@ func parseXing(frame []byte, off int) *InfoTag {
 	if i := bytes.IndexByte(enc, 0); i >= 0 {
 		enc = enc[:i]
 	}
-	if !printable(enc) {
-		return t
+	if printable(enc) {
+		t.Encoder = string(enc)
 	}
-	t.Encoder = string(enc)
-	// Encoder delay and padding: two 12-bit values at offset 21. ffmpeg only
-	// applies them for these encoder strings; do the same so that our trim
-	// matches what ffmpeg-based players output.
+	// Encoder delay and padding: two 12-bit values at offset 21. ffmpeg
+	// applies them when the version string starts with one of these,
+	// whatever follows; do the same so that our trim matches what
+	// ffmpeg-based players output.
 	switch string(lame[:4]) {
 	case "LAME", "Lavf", "Lavc":
 		t.EncoderDelay = int(lame[21])<<4 | int(lame[22])>>4

@@ -17,11 +17,13 @@ type Frame struct {
 }
 
 // Stream is the result of Scan: where the audio frames and tags are. It holds
-// no audio data, only 16 bytes per frame (~600 KB per hour at 44.1 kHz).
+// no audio data, only 16 bytes per frame (2.2 MB per hour of 44.1 kHz audio).
 type Stream struct {
 	// Header is the header of the first audio frame (after the info
 	// frame). Version, Layer and SampleRate hold for every frame; Bitrate,
-	// Padding and channel mode may vary (VBR, joint stereo).
+	// Padding, Protected and the channel mode may vary from frame to frame
+	// (VBR; stereo/joint stereo switching). Scan does not reject a change
+	// in channel count either, as MP3 decoders follow it per frame.
 	Header Header
 
 	// ID3v2Size is the length of the ID3v2 tag(s) at the start of the file,
@@ -132,9 +134,13 @@ const (
 	// audio from a package would be worse than failing.
 	maxJunk = 64 << 10
 
-	// maxFreeFormatFrame bounds the search for a second free-format header
-	// (640 kbit/s at 32 kHz is 2880 bytes).
+	// maxFreeFormatFrame bounds the distance between free-format headers
+	// that freeFormatAt looks for (640 kbit/s at 32 kHz is 2880 bytes).
 	maxFreeFormatFrame = 4096
+
+	// trailerBlockSize is the buffer for peeking at the trailing tags'
+	// footers, which are a few dozen bytes each.
+	trailerBlockSize = 4 << 10
 
 	// keepBehind is how much of the current block a forward refill keeps
 	// (see blockReader.at); more than confirm's look-ahead of
@@ -175,7 +181,7 @@ func Scan(r io.ReaderAt, size int64) (*Stream, error) {
 	if size < 0 {
 		return nil, fmt.Errorf("mp3: negative size %d", size)
 	}
-	rd := newBlockReader(r, size)
+	rd := newBlockReader(r, size, blockSize, keepBehind)
 	s := &Stream{}
 
 	// Leading ID3v2 tags. They can be large (cover art), which is why they
@@ -193,11 +199,14 @@ func Scan(r io.ReaderAt, size int64) (*Stream, error) {
 		pos += n
 	}
 	if pos >= size && pos > 0 {
-		return nil, fmt.Errorf("%w: the ID3v2 tag (%d bytes) fills the %d-byte file", ErrNoAudio, pos, size)
+		return nil, fmt.Errorf("%w: the ID3v2 tag (%d bytes) leaves no room for audio in the %d-byte file", ErrNoAudio, pos, size)
 	}
 	s.ID3v2Size = pos
 
-	tr, err := readTrailer(rd, pos, size)
+	// The trailer gets its own small buffer so that peeking at the end of
+	// the file does not evict the first block, which the frame scan reads
+	// next.
+	tr, err := readTrailer(newBlockReader(r, size, trailerBlockSize, 0), pos, size)
 	if err != nil {
 		return nil, err
 	}
@@ -436,20 +445,30 @@ func (sc *scanner) confirm(q int64, h Header) (bool, error) {
 	return true, nil
 }
 
-// freeFormatAt reports whether the free-format header hb at q is followed,
-// within one maximal frame, by another with the same fields: what a real
-// free-format stream looks like, as opposed to a random sync word.
+// freeFormatAt reports whether the free-format header hb at q looks like the
+// start of a free-format stream: the same header again one frame length d
+// later and again two frame lengths later (give or take the padding slot),
+// with d at most one maximal frame. A lone free-format sync word in junk
+// does not pass, so it cannot mask the real stream that follows.
 func (sc *scanner) freeFormatAt(q int64, hb uint32) (bool, error) {
-	n := min(int64(maxFreeFormatFrame+HeaderSize), sc.end-q)
+	n := min(int64(2*maxFreeFormatFrame+2*HeaderSize), sc.end-q)
 	b, err := sc.rd.at(q, int(n))
 	if err != nil {
 		return false, err
 	}
 	b = b[:n]
-	const mask = 0xFFFFFD00 // all but padding bit and the last byte (mode, flags)
-	for i := MinFrameSize; i+HeaderSize <= len(b); i++ {
-		if b[i] == 0xFF && be32(b[i:])&mask == hb&mask {
-			return true, nil
+	const mask = 0xFFFFFD00 // all but the padding bit and the last byte (mode, flags)
+	match := func(i int) bool {
+		return i >= 0 && i+HeaderSize <= len(b) && b[i] == 0xFF && be32(b[i:])&mask == hb&mask
+	}
+	for d := MinFrameSize; d <= maxFreeFormatFrame && d+HeaderSize <= len(b); d++ {
+		if !match(d) {
+			continue
+		}
+		for j := 2*d - 4; j <= 2*d+4; j++ { // Layer I pads by 4 bytes
+			if match(j) {
+				return true, nil
+			}
 		}
 	}
 	return false, nil
@@ -491,20 +510,22 @@ func headerBits(h Header) uint32 {
 // peeks (frame headers, tags) from memory, turning one ReadAt per frame
 // into one per ~300 frames.
 type blockReader struct {
-	r    io.ReaderAt
-	size int64
-	buf  []byte
-	off  int64 // file offset of buf[0]
-	n    int   // valid bytes in buf
+	r      io.ReaderAt
+	size   int64
+	buf    []byte
+	behind int   // bytes before the requested offset a forward refill keeps
+	off    int64 // file offset of buf[0]
+	n      int   // valid bytes in buf
 }
 
-func newBlockReader(r io.ReaderAt, size int64) *blockReader {
-	return &blockReader{r: r, size: size, buf: make([]byte, min(int64(blockSize), size))}
+func newBlockReader(r io.ReaderAt, size int64, bufSize, behind int) *blockReader {
+	return &blockReader{r: r, size: size, buf: make([]byte, min(int64(bufSize), size)), behind: behind}
 }
 
 // at returns the buffered bytes from offset off on: at least need of them, or
 // all up to size if fewer remain, and more if the block holds more. need must
-// not exceed blockSize. The slice is only valid until the next call.
+// not exceed the buffer size less the keep-behind margin (callers peek at
+// most a frame). The slice is only valid until the next call.
 func (r *blockReader) at(off int64, need int) ([]byte, error) {
 	if off < 0 || off > r.size {
 		return nil, fmt.Errorf("mp3: internal error: read at %d outside [0, %d]", off, r.size)
@@ -513,14 +534,17 @@ func (r *blockReader) at(off int64, need int) ([]byte, error) {
 	if off >= r.off && off+int64(need) <= r.off+int64(r.n) {
 		return r.buf[off-r.off : r.n], nil
 	}
-	// Moving forward, the new block starts up to keepBehind bytes before
+	// Moving forward, the new block starts up to r.behind bytes before
 	// off: confirm peeks a few frames ahead of the candidate that
 	// findSync then steps past, and without the margin every such
 	// look-ahead near a block end would cost two block reads. Bytes we
 	// already hold are moved, not read again.
 	start := off
-	if off > r.off && off <= r.off+int64(r.n) {
-		start = max(r.off, off-keepBehind)
+	if off > r.off {
+		start = max(r.off, off-int64(r.behind))
+		if start+int64(len(r.buf)) < off+int64(need) {
+			start = off // need too large to keep anything; not done by Scan
+		}
 	}
 	keep := 0
 	if start >= r.off && start < r.off+int64(r.n) {

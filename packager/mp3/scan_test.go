@@ -280,6 +280,7 @@ func TestScanTags(t *testing.T) {
 		{"Lyrics3v2 + ID3v1", nil, append(lyrics3("la la"), id3v1("t")...), true, false},
 		{"APEv2 + Lyrics3v2 + ID3v1", id3v2(nil), append(append(apeTag(chain, true), lyrics3(string(chain))...), id3v1("t")...), true, true},
 		{"appended ID3v2.4 + ID3v1", nil, append(append([]byte{}, v24...), id3v1("t")...), true, false},
+		{"enhanced ID3v1", nil, append(append([]byte("TAG+"), make([]byte, id3v1ExtSize-4)...), id3v1("t")...), true, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -418,6 +419,9 @@ func TestScanInfoTags(t *testing.T) {
 			InfoTag{Kind: KindInfo, Frames: 20, Bytes: 1, Encoder: "Lavc59.37", EncoderDelay: 576, EncoderPadding: 4095}},
 		{"Xing frames only, no LAME", stereo, xingFrame(t, stereo, "Xing", lameSpec{flags: xingFlagFrames, frames: 7}),
 			InfoTag{Kind: KindXing, Frames: 7}},
+		{"LAME prefix, unprintable rest", stereo, xingFrame(t, stereo, "Xing", lameSpec{"LAME\x01\x02", 1152, 7, all, 20, 1}),
+			InfoTag{Kind: KindXing, Frames: 20, Bytes: 1, EncoderDelay: 1152, EncoderPadding: 7}},
+		{"zero placeholder", stereo, xingFrame(t, stereo, "Info", lameSpec{}), InfoTag{Kind: KindInfo}},
 		{"untrusted encoder", stereo, xingFrame(t, stereo, "Xing", lameSpec{"GOGO1.0", 576, 100, all, 20, 1}),
 			InfoTag{Kind: KindXing, Frames: 20, Bytes: 1, Encoder: "GOGO1.0"}},
 		{"Xing after CRC", crc, xingFrame(t, crc, "Xing", lameSpec{"LAME3.99r", 1105, 0, all, 3, 4}),

@@ -7,6 +7,7 @@ import (
 const (
 	id3v2HeaderSize = 10
 	id3v1Size       = 128
+	id3v1ExtSize    = 227 // "TAG+" enhanced ID3v1 block
 	apeFooterSize   = 32
 	lyrics3EndSize  = 15 // 6-digit size + "LYRICS200"
 )
@@ -43,7 +44,7 @@ type tagFinder func(rd *blockReader, floor, end int64) (int64, error)
 
 // readTrailer finds the tags at the end of the file, working backwards from
 // size and never below floor (the end of the leading ID3v2 tag). Order in
-// the wild: [APEv2 | Lyrics3v2 | ID3v2-with-footer]* then ID3v1 last. Each
+// the wild: [APEv2 | Lyrics3v2 | ID3v2-with-footer]* then [TAG+] ID3v1. Each
 // kind is accepted at most once, so a hostile file cannot make us loop.
 // Without this, the scan would have to resync over these tags, which hold
 // arbitrary bytes (APE cover art) that could pass for frames.
@@ -58,6 +59,15 @@ func readTrailer(rd *blockReader, floor, size int64) (trailer, error) {
 		if string(b[:3]) == "TAG" {
 			t.id3v1 = true
 			end -= id3v1Size
+			// The "enhanced" extension sits right before it.
+			if end-floor >= id3v1ExtSize {
+				if b, err = rd.at(end-id3v1ExtSize, 4); err != nil {
+					return t, err
+				}
+				if string(b[:4]) == "TAG+" {
+					end -= id3v1ExtSize
+				}
+			}
 		}
 	}
 	finders := [...]tagFinder{apeSize, lyrics3Size, id3v2FooterSize}
