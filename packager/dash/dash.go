@@ -257,7 +257,10 @@ func (w *trackWriter) psshBoxes(opts Options) ([][]byte, error) {
 
 func (w *trackWriter) path(name string) string { return filepath.Join(w.dir, w.repID, name) }
 
-// write writes the init segment and every media segment of the track.
+// write writes the init segment and every media segment of the track. It runs in two stages so
+// that reading and encrypting segment k+1 overlaps writing segment k: the encrypting stage keeps
+// the encryptor's decode-order state, the writing stage only does file I/O. Two buffers circulate
+// between them, so memory stays at two segments per track whatever the file's length.
 func (w *trackWriter) write(ctx context.Context, report func(int64)) error {
 	if err := os.MkdirAll(filepath.Join(w.dir, w.repID), 0o755); err != nil {
 		return errcode.Wrap(errcode.CreateTooDeep, err, "create track folder")
@@ -265,10 +268,48 @@ func (w *trackWriter) write(ctx context.Context, report func(int64)) error {
 	if err := os.WriteFile(w.path("init.mp4"), w.init, 0o644); err != nil {
 		return errcode.Wrap(errcode.CreateNoSpace, err, "write init segment")
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ready := make(chan pendingSegment, 1)
+	free := make(chan []byte, 2)
+	free <- nil
+	free <- nil
+	var writeErr error
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		for p := range ready {
+			if writeErr == nil {
+				if writeErr = w.writeSegment(p.seg, p.data); writeErr != nil {
+					cancel()
+				} else {
+					report(int64(len(p.data)))
+				}
+			}
+			free <- p.data
+		}
+	}()
+	err := w.encryptSegments(ctx, ready, free)
+	close(ready)
+	<-written
+	if writeErr != nil {
+		return writeErr
+	}
+	return err
+}
+
+// pendingSegment is an encrypted segment on its way to the writing stage.
+type pendingSegment struct {
+	seg  *cmaf.Segment
+	data []byte
+}
+
+// encryptSegments reads and encrypts the track's segments in order and hands them to ready,
+// taking payload buffers from free.
+func (w *trackWriter) encryptSegments(ctx context.Context, ready chan<- pendingSegment, free <-chan []byte) error {
 	samples := w.track.Samples
-	var buf []byte
-	seg := &cmaf.Segment{Encrypted: true, SubsampleMap: w.enc.UsesSubsamples()}
 	for k, first := range w.cuts {
+		buf := <-free
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -287,9 +328,11 @@ func (w *trackWriter) write(ctx context.Context, report func(int64)) error {
 		if err := w.readSamples(samples[first:end], buf); err != nil {
 			return err
 		}
-		seg.Sequence = uint32(k + 1)
-		seg.BaseDecode = uint64(w.dts[first] + w.decodeShift)
-		seg.Samples = seg.Samples[:0]
+		seg := &cmaf.Segment{
+			Sequence: uint32(k + 1), BaseDecode: uint64(w.dts[first] + w.decodeShift),
+			Encrypted: true, SubsampleMap: w.enc.UsesSubsamples(),
+			Samples: make([]cmaf.Sample, 0, end-first),
+		}
 		earliest, latest := int64(1)<<62, int64(-1)<<62
 		pos := 0
 		for i, s := range samples[first:end] {
@@ -308,11 +351,8 @@ func (w *trackWriter) write(ctx context.Context, report func(int64)) error {
 			earliest = min(earliest, pts)
 			latest = max(latest, pts+int64(s.Dur))
 		}
-		if err := w.writeSegment(seg, buf); err != nil {
-			return err
-		}
 		w.addTimeline(earliest, latest, size, k == len(w.cuts)-1)
-		report(size)
+		ready <- pendingSegment{seg: seg, data: buf}
 	}
 	return nil
 }

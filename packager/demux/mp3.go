@@ -14,10 +14,6 @@ const (
 	objectTypeMPEG2Audio = 0x69
 )
 
-// decoderDelay is the MPEG Layer III decoder's own delay in samples (the synthesis filterbank),
-// added to the LAME tag's encoder delay to find the first real sample.
-const decoderDelay = 529
-
 // indexMP3 turns every MP3 frame into one sample of an audio track whose timescale is the sample
 // rate, described the way MP4 files carry MPEG audio: an mp4a entry with an MPEG-1/2 audio esds.
 func (m *Media) indexMP3() error {
@@ -33,7 +29,8 @@ func (m *Media) indexMP3() error {
 	esds := mp4.CreateEsdsBox(nil)
 	esds.DecConfigDescriptor.ObjectType = oti
 	esds.DecConfigDescriptor.DecSpecificInfo = nil
-	esds.DecConfigDescriptor.AvgBitrate = averageBitrate(s)
+	esds.DecConfigDescriptor.AvgBitrate = uint32(s.AvgBitrate())
+	esds.DecConfigDescriptor.MaxBitrate = uint32(s.MaxBitrate)
 	entry := mp4.CreateAudioSampleEntryBox("mp4a", uint16(h.Channels), 16, uint16(h.SampleRate), esds)
 
 	t := &Track{
@@ -45,20 +42,9 @@ func (m *Media) indexMP3() error {
 		t.Samples[i] = Sample{Offset: f.Offset, Size: f.Size, Dur: uint32(h.SamplesPerFrame), Sync: true}
 	}
 	if s.EncoderDelay > 0 {
-		t.StartOffset = int64(s.EncoderDelay + decoderDelay)
+		// The decoder's own filterbank delay comes on top of the encoder's.
+		t.StartOffset = int64(s.EncoderDelay + mp3.DecoderDelay)
 	}
 	m.Tracks = []*Track{t}
 	return nil
-}
-
-func averageBitrate(s *mp3.Stream) uint32 {
-	var bytes int64
-	for _, f := range s.Frames {
-		bytes += int64(f.Size)
-	}
-	samples := int64(len(s.Frames)) * int64(s.Header.SamplesPerFrame)
-	if samples == 0 {
-		return 0
-	}
-	return uint32(bytes * 8 * int64(s.Header.SampleRate) / samples)
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench.sh [SIZE_MB]: packages one large generated MP4 (default ~1 GB, moov at the end) to
+# DASH-CENC with drmpack and with Shaka Packager 3.4.2 (npm's static binary), and copies it with
+# cp and ffmpeg (clear DASH remux) in the same run. Prints seconds, MB/s, the ratio to cp and the
+# peak RSS of each. The page cache is warmed first so every tool reads from memory and the
+# numbers compare the tools, not the disk.
+set -euo pipefail
+size_mb=${1:-1024}
+root=$(cd "$(dirname "$0")/.." && pwd)
+work=${BENCH_DIR:-/tmp/drmpack-bench}
+mkdir -p "$work"
+cd "$work"
+kid=6bac8ec30ee3379f3d21290b3a2bc9c3
+key=3a54452ba2d2cad16bd879cdd47ab05b
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
+
+big=big_${size_mb}mb.mp4
+if [[ ! -f $big ]]; then
+  echo "making $big ..." >&2
+  # A high-bitrate 720p clip (~25 Mbit/s) looped with stream copy: realistic segment sizes and a
+  # sample table like a long mezzanine file, made in about a minute.
+  ffmpeg -hide_banner -loglevel error -y -f lavfi -i testsrc2=s=1280x720:r=25:d=20 \
+    -f lavfi -i "sine=f=440:sample_rate=48000:d=20" -ac 2 -c:v libx264 -preset ultrafast -crf 8 -g 50 -bf 2 \
+    -c:a aac -b:a 128k -shortest clip.mp4
+  clip=$(stat -c %s clip.mp4)
+  loops=$(( size_mb * 1024 * 1024 / clip ))
+  ffmpeg -hide_banner -loglevel error -y -stream_loop "$((loops - 1))" -i clip.mp4 -c copy "$big"
+fi
+bytes=$(stat -c %s "$big")
+
+echo "building drmpack ..." >&2
+(cd "$root" && CGO_ENABLED=0 go build -o "$work/drmpack" ./cmd/drmpack)
+if [[ ! -x shaka/node_modules/shaka-packager/bin/packager-linux-x64 ]]; then
+  echo "installing shaka-packager 3.4.2 from npm ..." >&2
+  npm install --prefix shaka --no-save --no-audit --no-fund shaka-packager@3.4.2 >/dev/null
+fi
+shaka=shaka/node_modules/shaka-packager/bin/packager-linux-x64
+
+cat "$big" > /dev/null # warm the page cache
+
+results=()
+rounds=${ROUNDS:-3}
+run() { # name, command...: the median time of $rounds runs, each after a sync so that no tool
+  # pays for another's dirty pages being written back.
+  local name=$1; shift
+  local times=() rss=0
+  for ((i = 0; i < rounds; i++)); do
+    rm -rf out && mkdir out && sync
+    /usr/bin/time -f "%e %M" -o time.txt "$@" > run.log 2>&1 || { echo "$name failed:" >&2; tail -20 run.log >&2; exit 1; }
+    read -r secs kb < time.txt
+    times+=("$secs"); ((kb > rss)) && rss=$kb
+  done
+  local median
+  median=$(printf "%s\n" "${times[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p")
+  results+=("$name $median $rss")
+}
+
+run cp cp "$big" out/copy.mp4
+run drmpack "$work/drmpack" package --drm dash -o out --key "$kid:$key" "$big"
+run shaka-packager "$shaka" \
+  "in=$big,stream=video,init_segment=out/v/init.mp4,segment_template=out/v/\$Number\$.m4s" \
+  "in=$big,stream=audio,init_segment=out/a/init.mp4,segment_template=out/a/\$Number\$.m4s" \
+  --enable_raw_key_encryption --keys "label=:key_id=$kid:key=$key" \
+  --protection_systems Widevine,PlayReady --segment_duration 6 --mpd_output out/stream.mpd
+run ffmpeg-dash-clear ffmpeg -hide_banner -loglevel error -y -i "$big" -map 0 -c copy -f dash -seg_duration 6 out/stream.mpd
+rm -rf out
+
+cp_secs=$(echo "${results[0]}" | cut -d' ' -f2)
+printf "input: %s (%.0f MB), %s cores\n" "$big" "$(echo "$bytes/1048576" | bc -l)" "$(nproc)"
+printf "%-18s %8s %9s %9s %10s\n" tool seconds MB/s "vs cp" "peak RSS"
+for r in "${results[@]}"; do
+  read -r name secs rss <<< "$r"
+  mbs=$(echo "$bytes/1048576/$secs" | bc -l)
+  ratio=$(echo "$cp_secs/$secs" | bc -l)
+  printf "%-18s %8.2f %9.0f %9.2f %7.0f MB\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)"
+done

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# test.sh: installs what the tests need on a Debian machine (ffmpeg as the independent decoder,
+# Chromium for shaka-player playback, xmllint for the DASH schema, the pinned npm packages), then
+# runs every Go test. Safe to re-run: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sudo=; [[ $(id -u) == 0 ]] || sudo=sudo
+export DEBIAN_FRONTEND=noninteractive
+
+pkgs=()
+command -v ffmpeg >/dev/null || pkgs+=(ffmpeg)
+command -v chromium >/dev/null || pkgs+=(chromium)
+command -v xmllint >/dev/null || pkgs+=(libxml2-utils)
+command -v node >/dev/null || pkgs+=(nodejs)
+command -v npm >/dev/null || pkgs+=(npm)
+if ((${#pkgs[@]})); then
+  echo "installing: ${pkgs[*]}"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+if [[ ! -d node_modules/shaka-player || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+
+go vet ./...
+# The CLI must build without cgo (servers, batch systems).
+CGO_ENABLED=0 go build -o /dev/null ./cmd/drmpack
+go test -count=1 "$@" ./...
