@@ -50,8 +50,10 @@ func TestDASHDecodesToSourceFrames(t *testing.T) {
 		{"h264_aac_moov_end.mp4", true},
 		{"hevc_aac.mp4", true},
 		{"한글 제목 01.mp4", true},
+		{"h264_ac3_kor.mp4", true},
 		{"audio.m4a", false},
 		{"audio.mp3", false},
+		{"audio_eac3.mp4", false},
 	}
 	for _, scheme := range []string{"cenc", "cbcs"} {
 		for _, in := range inputs {
@@ -88,6 +90,12 @@ func TestDASHDecodesToSourceFrames(t *testing.T) {
 				}
 				if got := len(m.AdaptationSets); (in.video && got != 2) || (!in.video && got != 1) {
 					t.Fatalf("%d adaptation sets", got)
+				}
+				if in.file == "h264_ac3_kor.mp4" {
+					// mdhd says "kor"; the MPD wants the RFC 5646 tag.
+					if a := m.AdaptationSets[1]; a.Lang != "ko" || a.Representations[0].Codecs != "ac-3" {
+						t.Fatalf("AC-3 audio: lang %q codecs %q", a.Lang, a.Representations[0].Codecs)
+					}
 				}
 			})
 		}

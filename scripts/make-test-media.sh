@@ -31,3 +31,7 @@ aac=(-c:a aac -aac_pns 0 -b:a 96k)
 "${ff[@]}" -i h264_aac_moov_end.mp4 -map 0:a -c copy "${exact[@]}" -movflags +faststart audio.m4a
 "${ff[@]}" -f lavfi -i "${audio/s=48000/s=44100}" -c:a libmp3lame -b:a 128k "${exact[@]}" -write_xing 1 audio.mp3
 cp h264_aac.mp4 "한글 제목 01.mp4"
+# AC-3 (with a Korean language tag) next to H.264, and E-AC-3 alone: copied, not transcoded.
+"${ff[@]}" -i h264_aac_moov_end.mp4 -f lavfi -i "$audio" -map 0:v -map 1:a -c:v copy -c:a ac3 -b:a 192k \
+  "${exact[@]}" -metadata:s:a:0 language=kor -shortest -movflags +faststart h264_ac3_kor.mp4
+"${ff[@]}" -f lavfi -i "$audio" -c:a eac3 -b:a 128k "${exact[@]}" -movflags +faststart audio_eac3.mp4

@@ -26,7 +26,7 @@ func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 		m.Duration = max(m.Duration, dur)
 		as := mpd.AdaptationSet{
 			ID: i + 1, ContentType: t.Kind.String(), MimeType: t.Kind.String() + "/mp4",
-			Lang: t.Language, SegmentAlignment: true, StartWithSAP: 1,
+			Lang: languageTag(t.Language), SegmentAlignment: true, StartWithSAP: 1,
 			ContentProtections: w.contentProtections(),
 		}
 		rep := mpd.Representation{
