@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -57,14 +58,26 @@ func Title(input string) string {
 type jobRun struct {
 	queue *Queue
 	job   *Job
+
+	progressMu   sync.Mutex
+	lastProgress float64
 }
 
 func (p *jobRun) log(format string, args ...any) {
 	p.queue.emit(Event{Kind: Log, Job: p.job, Line: fmt.Sprintf(format, args...)})
 }
 
+// progress reports f unless it would move the bar backwards: tracks are written concurrently and
+// their reports can arrive out of order.
 func (p *jobRun) progress(f float64) {
-	p.queue.emit(Event{Kind: Progress, Job: p.job, Progress: min(max(f, 0), 1)})
+	f = min(max(f, 0), 1)
+	p.progressMu.Lock()
+	defer p.progressMu.Unlock()
+	if f <= p.lastProgress {
+		return
+	}
+	p.lastProgress = f
+	p.queue.emit(Event{Kind: Progress, Job: p.job, Progress: f})
 }
 
 func (p *jobRun) run(ctx context.Context) (Result, error) {
