@@ -12,11 +12,7 @@ import (
 	"drmpack/packager/mpd"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mediatest.CleanupMedia()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mediatest.Main(m) }
 
 // Test keys: the PlayReady header spec's public vector (KID, key).
 const (

@@ -17,11 +17,7 @@ import (
 	"drmpack/packager/keys"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mediatest.CleanupMedia()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mediatest.Main(m) }
 
 func rawKeys(t *testing.T) keys.Source {
 	t.Helper()

@@ -64,11 +64,14 @@ func Media(t testing.TB) string {
 	return mediaDir
 }
 
-// CleanupMedia removes the generated media; call it from TestMain after m.Run.
-func CleanupMedia() {
+// Main runs a package's tests and then removes the media Media generated; use it as
+// func TestMain(m *testing.M) { mediatest.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
 	if mediaDir != "" {
 		os.RemoveAll(mediaDir)
 	}
+	os.Exit(code)
 }
 
 // JoinDASH concatenates one representation's init segment and numbered media segments into a

@@ -2,7 +2,6 @@ package dash
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,11 +12,7 @@ import (
 	"drmpack/packager/keys"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	mediatest.CleanupMedia()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { mediatest.Main(m) }
 
 // BenchmarkPackage measures end-to-end DASH packaging throughput (read, encrypt, write segments
 // and MPD) in input bytes per second. scripts/bench.sh compares a 1 GB input with cp and Shaka

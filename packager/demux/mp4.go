@@ -229,21 +229,9 @@ func sampleIndex(stbl *mp4.StblBox, fileSize int64) ([]Sample, error) {
 	var chunkOffsets func(int) (int64, bool)
 	switch {
 	case stbl.Stco != nil:
-		co := stbl.Stco.ChunkOffset
-		chunkOffsets = func(c int) (int64, bool) {
-			if c >= len(co) {
-				return 0, false
-			}
-			return int64(co[c]), true
-		}
+		chunkOffsets = offsetTable(stbl.Stco.ChunkOffset)
 	case stbl.Co64 != nil:
-		co := stbl.Co64.ChunkOffset
-		chunkOffsets = func(c int) (int64, bool) {
-			if c >= len(co) {
-				return 0, false
-			}
-			return int64(co[c]), true
-		}
+		chunkOffsets = offsetTable(stbl.Co64.ChunkOffset)
 	default:
 		return nil, fmt.Errorf("no chunk offset table (stco/co64)")
 	}
@@ -285,4 +273,15 @@ func sampleIndex(stbl *mp4.StblBox, fileSize int64) ([]Sample, error) {
 		return nil, fmt.Errorf("chunk tables place %d of %d samples", s, n)
 	}
 	return samples, nil
+}
+
+// offsetTable gives stco's 32-bit and co64's 64-bit chunk offsets one lookup; ok is false past
+// the table's end.
+func offsetTable[T uint32 | uint64](co []T) func(int) (int64, bool) {
+	return func(c int) (int64, bool) {
+		if c >= len(co) {
+			return 0, false
+		}
+		return int64(co[c]), true
+	}
 }
