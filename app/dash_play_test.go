@@ -1,6 +1,8 @@
 package app
 
 import (
+	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -71,5 +73,34 @@ func TestMPDValidatesAgainstSchema(t *testing.T) {
 	want := []string{mpd.SchemeMP4Protection, mpd.SchemeWidevine, mpd.SchemePlayReady}
 	if strings.Join(systems, " ") != strings.Join(want, " ") {
 		t.Fatalf("ContentProtection order %v, want %v", systems, want)
+	}
+
+	// packaging.json describes what was produced, and every file it lists exists.
+	b, err := os.ReadFile(filepath.Join(out, "h264_aac", "packaging.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var report struct {
+		CID  string `json:"cid"`
+		Dash struct {
+			Tracks []struct {
+				KID string `json:"kid"`
+			} `json:"tracks"`
+			Files []string `json:"files"`
+		} `json:"dash"`
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.CID != "h264_aac" || len(report.Dash.Tracks) != 2 || report.Dash.Tracks[0].KID != "6bac8ec3-0ee3-379f-3d21-290b3a2bc9c3" {
+		t.Fatalf("packaging.json: %s", b)
+	}
+	for _, f := range report.Dash.Files {
+		if _, err := os.Stat(filepath.Join(out, "h264_aac", "dash", f)); err != nil {
+			t.Fatalf("packaging.json lists %s: %v", f, err)
+		}
+	}
+	if len(report.Dash.Files) < 5 {
+		t.Fatalf("packaging.json lists only %v", report.Dash.Files)
 	}
 }

@@ -49,7 +49,7 @@ type TrackResult struct {
 // Result is what Package wrote, with paths relative to the output folder.
 type Result struct {
 	Manifest string        `json:"manifest"`
-	Files    []string      `json:"-"`
+	Files    []string      `json:"files"`
 	Tracks   []TrackResult `json:"tracks"`
 }
 
