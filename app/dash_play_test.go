@@ -13,10 +13,11 @@ import (
 	"drmpack/packager/mpd"
 )
 
-// TestDASHPlaysInShaka plays packaged outputs in headless Chromium with shaka-player and ClearKey
-// (the MPD also carries Widevine and PlayReady, which shaka's clearKeys setting overrides), with
-// separate video and audio keys so each track's signalling is exercised.
-func TestDASHPlaysInShaka(t *testing.T) {
+// TestDASHPlaysInBrowsers plays packaged outputs in headless Chromium with two independent players,
+// shaka-player and dash.js, using ClearKey with the same keys (the MPD's Widevine and PlayReady
+// signalling cannot be exercised without their CDMs), with separate video and audio keys so each
+// track's signalling is used. Any player warning fails the test.
+func TestDASHPlaysInBrowsers(t *testing.T) {
 	media := mediatest.Media(t)
 	cases := []struct {
 		scheme, file string
@@ -37,13 +38,15 @@ func TestDASHPlaysInShaka(t *testing.T) {
 				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 			}
 			dir := filepath.Join(out, strings.TrimSuffix(c.file, filepath.Ext(c.file)), "dash")
-			res := playtest.PlayDASH(t, dir, "stream.mpd",
-				map[string]string{testKID: testKey, audioKID: audioKey}, playtest.Options{AudioOnly: c.audioOnly})
-			if !res.OK || len(res.Warnings) > 0 {
-				t.Fatalf("playback failed: errors %q warnings %q\n%s", res.Errors, res.Warnings, res.Raw)
-			}
-			if !c.audioOnly && (res.VideoWidth != 640 || res.VideoHeight != 360) {
-				t.Fatalf("video %dx%d, want 640x360", res.VideoWidth, res.VideoHeight)
+			for _, player := range playtest.DASHPlayers {
+				res := playtest.PlayDASH(t, dir, "stream.mpd", map[string]string{testKID: testKey, audioKID: audioKey},
+					playtest.Options{AudioOnly: c.audioOnly, Player: player})
+				if !res.OK || len(res.Warnings) > 0 {
+					t.Fatalf("%s: playback failed: errors %q warnings %q\n%s", res.Player, res.Errors, res.Warnings, res.Raw)
+				}
+				if !c.audioOnly && (res.VideoWidth != 640 || res.VideoHeight != 360) {
+					t.Fatalf("%s: video %dx%d, want 640x360", res.Player, res.VideoWidth, res.VideoHeight)
+				}
 			}
 		})
 	}

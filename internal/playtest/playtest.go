@@ -1,17 +1,27 @@
-// Package playtest plays packaged outputs in headless Chromium through shaka-player, for integration tests.
+// Package playtest plays packaged outputs in headless Chromium through shaka-player or dash.js,
+// for integration tests.
 //
-// PlayDASH serves a folder on a fresh loopback HTTP server, opens the harness page
-// test/player/shaka.html in Debian's Chromium (driven by test/player/play.mjs through
-// playwright-core) and reports what the player saw:
+// PlayDASH serves a folder on a fresh loopback HTTP server, opens a harness page
+// (test/player/shaka.html, or test/player/dashjs.html for Options{Player: DashJS}) in Debian's
+// Chromium (driven by test/player/play.mjs through playwright-core) and reports what the player saw:
 //
 //	res := playtest.PlayDASH(t, outDir, "stream.mpd", map[string]string{kidHex: keyHex}, playtest.Options{})
 //	if !res.OK || len(res.Warnings) > 0 {
 //		t.Fatalf("playback: errors %q, warnings %q", res.Errors, res.Warnings)
 //	}
 //
+// Two independent DASH implementations are available so that an MPD is proven against more than
+// one parser; to check both:
+//
+//	for _, p := range playtest.DASHPlayers {
+//		res := playtest.PlayDASH(t, outDir, "stream.mpd", keys, playtest.Options{Player: p})
+//		...
+//	}
+//
 // Requirements (the helper fails the test, never skips, when one is missing): Node.js >= 20,
-// the repo's node_modules (`npm ci` at the repo root: playwright-core, shaka-player, hls.js)
-// and Chromium at /usr/bin/chromium (`apt-get install chromium`; override with $PLAYTEST_CHROMIUM).
+// the repo's node_modules (`npm ci` at the repo root: playwright-core, shaka-player, dashjs,
+// hls.js) and Chromium at /usr/bin/chromium (`apt-get install chromium`; override with
+// $PLAYTEST_CHROMIUM).
 //
 // Plays are serialized (within the process and, on Unix, across test binaries through a lock
 // file) so that parallel packages do not starve each other's browsers on small CI machines.
@@ -52,8 +62,34 @@ const (
 // DefaultChromium is the browser play.mjs drives unless $PLAYTEST_CHROMIUM names another.
 const DefaultChromium = "/usr/bin/chromium"
 
-// Options tune one play. The zero value plays 3 s of video within 60 s.
+// Player selects the browser player (and so the harness page) a play uses.
+type Player string
+
+const (
+	// Shaka is shaka-player's debug build (test/player/shaka.html); the zero Player means Shaka.
+	Shaka Player = "shaka"
+	// DashJS is dash.js, the DASH-IF reference player, debug build (test/player/dashjs.html).
+	DashJS Player = "dashjs"
+)
+
+// DASHPlayers lists the DASH players, for tests that prove a manifest against all of them.
+var DASHPlayers = []Player{Shaka, DashJS}
+
+// playerSetup is what play needs per player: its harness page and the library file (relative to
+// the repo root) whose absence means `npm ci` was not run.
+type playerSetup struct {
+	page, lib string
+}
+
+var players = map[Player]playerSetup{
+	Shaka:  {"shaka.html", "node_modules/shaka-player/dist/shaka-player.compiled.debug.js"},
+	DashJS: {"dashjs.html", "node_modules/dashjs/dist/modern/umd/dash.all.debug.js"},
+}
+
+// Options tune one play. The zero value plays 3 s of video within 60 s with shaka-player.
 type Options struct {
+	// Player plays the manifest; "" means Shaka.
+	Player Player
 	// Seconds of media that must play (currentTime > Seconds). 0 means DefaultSeconds.
 	Seconds float64
 	// AudioOnly accepts playback without decoded video frames.
@@ -63,7 +99,9 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Variant is one playable combination shaka-player found in the manifest.
+// Variant is one playable combination shaka-player found in the manifest. dash.js has no
+// variants: with DashJS each Variant is one video or audio Representation (only VideoCodec or
+// AudioCodec set), Active when dash.js is playing it.
 type Variant struct {
 	ID            int     `json:"id"`
 	Active        bool    `json:"active"`
@@ -82,20 +120,21 @@ type Variant struct {
 // Result is what the browser player reported.
 type Result struct {
 	OK            bool     `json:"ok"`
-	Player        string   `json:"player"` // e.g. "shaka-player v5.2.12-debug"
+	Player        string   `json:"player"` // e.g. "shaka-player v5.2.12-debug", "dash.js v5.2.1"
 	CurrentTime   float64  `json:"currentTime"`
 	VideoWidth    int      `json:"videoWidth"`
 	VideoHeight   int      `json:"videoHeight"`
 	DecodedFrames int      `json:"decodedFrames"`
 	DroppedFrames int      `json:"droppedFrames"`
 	Errors        []string `json:"errors"`   // fatal: any entry means OK == false
-	Warnings      []string `json:"warnings"` // shaka.log warnings/errors, recoverable shaka errors, console errors/warnings
+	Warnings      []string `json:"warnings"` // not fatal: player log warnings/errors, recoverable shaka errors, console errors/warnings
 
-	// KeySystem is the EME key system shaka used ("org.w3.clearkey" when keys were given, "" for clear playback).
+	// KeySystem is the EME key system the player used ("org.w3.clearkey" when keys were given, "" for clear playback).
 	KeySystem string `json:"keySystem"`
-	// Variants lists shaka's variant tracks after load (nil if loading failed).
+	// Variants lists the player's variant tracks after load (nil if loading failed).
 	Variants []Variant `json:"variants"`
-	// Events is the media element's event trail ("playing@0.00", ...).
+	// Events is the media element's event trail ("playing@0.00", ...), plus the page's own
+	// milestones ("loaded@0.00"; with dash.js, "harness: ClearKey signalling added to ...").
 	Events []string `json:"events"`
 	// Requests is the HTTP access log of the loopback server ("GET /media/x.mpd 200 1234").
 	Requests []string `json:"-"`
@@ -109,29 +148,41 @@ var (
 	playMu sync.Mutex
 )
 
-// PlayDASH serves dir on a fresh loopback http.Server, opens test/player/shaka.html on it in
-// headless Chromium, plays manifest (a slash-separated path relative to dir) with shaka-player
-// and returns what the player saw. keys maps KID hex to key hex (32 hex digits each; dashes and
-// upper case are accepted); when non-empty, shaka's drm.clearKeys is set, so org.w3.clearkey is
-// used whatever DRM systems the manifest signals.
+// PlayDASH serves dir on a fresh loopback http.Server, opens the harness page of opts.Player
+// (test/player/shaka.html by default) on it in headless Chromium, plays manifest (a
+// slash-separated path relative to dir) and returns what the player saw. keys maps KID hex to
+// key hex (32 hex digits each; dashes and upper case are accepted).
+//
+// With keys, shaka-player's drm.clearKeys is set, so org.w3.clearkey is used whatever DRM
+// systems the manifest signals. dash.js gets them as org.w3.clearkey protection data, but it
+// only picks a key system the MPD (ContentProtection) or the init segments (pssh) signal, so
+// dashjs.html adds the DASH-IF ClearKey ContentProtection to an MPD that lacks it (and records
+// that in Result.Events); see its header comment.
 //
 // A playback failure is reported in the Result (OK false, Errors), not as a test failure: the
 // caller asserts. Problems with the harness itself (no node, no node_modules, no Chromium, no
 // JSON from play.mjs) fail the test.
 func PlayDASH(t testing.TB, dir, manifest string, keys map[string]string, opts Options) Result {
 	t.Helper()
-	return play(t, "shaka.html", "mpd", dir, manifest, keys, opts)
+	return play(t, "mpd", dir, manifest, keys, opts)
 }
 
-func play(t testing.TB, pageName, param, dir, manifest string, keys map[string]string, opts Options) Result {
+func play(t testing.TB, param, dir, manifest string, keys map[string]string, opts Options) Result {
 	t.Helper()
+	if opts.Player == "" {
+		opts.Player = Shaka
+	}
+	setup, ok := players[opts.Player]
+	if !ok {
+		t.Fatalf("playtest: unknown Player %q", opts.Player)
+	}
 	if opts.Seconds <= 0 {
 		opts.Seconds = DefaultSeconds
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	env, err := findEnv()
+	env, err := findEnv(setup)
 	if err != nil {
 		t.Fatalf("playtest: %v", err)
 	}
@@ -164,7 +215,7 @@ func play(t testing.TB, pageName, param, dir, manifest string, keys map[string]s
 		q.Set("audioOnly", "1")
 	}
 	q.Set("seconds", strconv.FormatFloat(opts.Seconds, 'f', -1, 64))
-	pageURL := base + "/player/" + pageName + "?" + q.Encode()
+	pageURL := base + "/player/" + setup.page + "?" + q.Encode()
 
 	timeoutSec := strconv.FormatFloat(opts.Timeout.Seconds(), 'f', -1, 64)
 	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout+45*time.Second)
@@ -255,23 +306,21 @@ type harnessEnv struct {
 	root, node, chromium string
 }
 
-// findEnv locates the repo root, node, the npm packages and Chromium, or explains what is missing.
-func findEnv() (harnessEnv, error) {
+// findEnv locates the repo root, node, the npm packages the player needs and Chromium, or
+// explains what is missing.
+func findEnv(setup playerSetup) (harnessEnv, error) {
 	var env harnessEnv
 	root, err := RepoRoot()
 	if err != nil {
 		return env, err
 	}
 	env.root = root
-	for _, f := range []string{"test/player/play.mjs", "test/player/shaka.html"} {
+	for _, f := range []string{"test/player/play.mjs", "test/player/harness.js", "test/player/" + setup.page} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			return env, fmt.Errorf("harness file missing: %v", err)
 		}
 	}
-	for _, f := range []string{
-		"node_modules/playwright-core/package.json",
-		"node_modules/shaka-player/dist/shaka-player.compiled.debug.js",
-	} {
+	for _, f := range []string{"node_modules/playwright-core/package.json", setup.lib} {
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			return env, fmt.Errorf("%s is missing: run `npm ci` at the repo root (%s)", f, root)
 		}
@@ -338,13 +387,16 @@ var contentTypes = map[string]string{
 }
 
 // serve starts the loopback server: /media/ is dir, /player/ is test/player, /vendor/X/ is
-// node_modules/X/dist for the player libraries.
+// node_modules/X/dist for the player libraries (/vendor/dashjs/modern/umd/dash.all.debug.js, ...).
+// A player library that is not installed is not mounted (findEnv has already checked the one the
+// play needs), so a node_modules from before a player was added still serves the others.
 func serve(root, dir string) (*http.Server, string, func() []string, error) {
 	mux := http.NewServeMux()
 	mounts := map[string]string{
 		"/media/":               dir,
 		"/player/":              filepath.Join(root, "test", "player"),
 		"/vendor/shaka-player/": filepath.Join(root, "node_modules", "shaka-player", "dist"),
+		"/vendor/dashjs/":       filepath.Join(root, "node_modules", "dashjs", "dist"),
 		"/vendor/hls.js/":       filepath.Join(root, "node_modules", "hls.js", "dist"),
 	}
 	var roots []*os.Root
@@ -355,6 +407,9 @@ func serve(root, dir string) (*http.Server, string, func() []string, error) {
 	}
 	for prefix, folder := range mounts {
 		r, err := os.OpenRoot(folder)
+		if err != nil && strings.HasPrefix(prefix, "/vendor/") && errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
 		if err != nil {
 			closeRoots()
 			return nil, "", nil, err

@@ -43,6 +43,14 @@ var videoAudioArgs = []string{
 
 func assertPlayed(t *testing.T, res Result, width, height int) {
 	t.Helper()
+	assertPlayedBy(t, Shaka, res, width, height)
+}
+
+// playerPrefix is how each player names itself in Result.Player (the major versions package.json pins).
+var playerPrefix = map[Player]string{Shaka: "shaka-player v5.", DashJS: "dash.js v5."}
+
+func assertPlayedBy(t *testing.T, p Player, res Result, width, height int) {
+	t.Helper()
 	if !res.OK || len(res.Errors) > 0 {
 		t.Fatalf("playback failed: ok=%v errors=%q\n%s", res.OK, res.Errors, res.Raw)
 	}
@@ -55,8 +63,8 @@ func assertPlayed(t *testing.T, res Result, width, height int) {
 	if res.DecodedFrames <= 0 {
 		t.Errorf("decodedFrames = %d, want > 0", res.DecodedFrames)
 	}
-	if !strings.HasPrefix(res.Player, "shaka-player v5.") {
-		t.Errorf("player = %q, want shaka-player v5.x", res.Player)
+	if !strings.HasPrefix(res.Player, playerPrefix[p]) {
+		t.Errorf("player = %q, want %sx", res.Player, playerPrefix[p])
 	}
 }
 
@@ -171,6 +179,101 @@ func TestPlayDASHClearKey(t *testing.T) {
 		res := PlayDASH(t, dir, "stream.mpd", videoOnly, Options{Timeout: 30 * time.Second})
 		if res.OK || !containsSubstring(res.Errors, "waiting for a decryption key") {
 			t.Fatalf("want a key stall with the audio key missing: ok=%v errors=%q\n%s", res.OK, res.Errors, res.Raw)
+		}
+	})
+}
+
+// dash.js is the second, independent DASH implementation (test/player/dashjs.html). These mirror
+// the shaka tests that matter for proving an MPD: clean playback of a baseline MPD, ClearKey with
+// the right keys, and that a wrong or missing key really fails (so a pass means something).
+
+// TestPlayDASHDashJSClear: ffmpeg's plain DASH output is the baseline, dash.js must play it
+// without a single log warning, or warnings on our MPDs would be meaningless.
+func TestPlayDASHDashJSClear(t *testing.T) {
+	dir := makeDASH(t, videoAudioArgs...)
+	res := PlayDASH(t, dir, "stream.mpd", nil, Options{Player: DashJS})
+	assertPlayedBy(t, DashJS, res, 320, 180)
+	if res.KeySystem != "" {
+		t.Errorf("keySystem = %q for clear content, want none", res.KeySystem)
+	}
+	// dash.js lists Representations (see Variant): one video, one audio.
+	var video, audio int
+	for _, v := range res.Variants {
+		switch {
+		case v.Width == 320 && v.Height == 180 && strings.HasPrefix(v.VideoCodec, "avc1.") && v.Active:
+			video++
+		case v.AudioCodec == "mp4a.40.2" && v.Active:
+			audio++
+		}
+	}
+	if len(res.Variants) != 2 || video != 1 || audio != 1 {
+		t.Errorf("variants = %+v, want an active 320x180 avc1 and an active mp4a.40.2 Representation", res.Variants)
+	}
+	if !containsPrefix(res.Requests, "GET /vendor/dashjs/modern/umd/dash.all.debug.js 200") ||
+		!containsPrefix(res.Requests, "GET /media/stream.mpd 200") {
+		t.Errorf("access log = %q, want dash.js and the manifest", res.Requests)
+	}
+	for _, w := range res.Warnings {
+		if strings.HasPrefix(w, "dash.js ") {
+			t.Errorf("dash.js warned about ffmpeg's DASH: %s", w)
+		}
+	}
+}
+
+// TestPlayDASHDashJSClearKey plays the same encrypted fixture as TestPlayDASHClearKey (CENC, a
+// key per track, mp4protection + Widevine + PlayReady signalled) with dash.js and ClearKey.
+func TestPlayDASHDashJSClearKey(t *testing.T) {
+	dir := makeDASH(t, videoAudioArgs...)
+	keys := map[string]string{
+		"0123456789abcdef0123456789abcdef": "00112233445566778899aabbccddeeff", // video (stream0)
+		"fedcba9876543210fedcba9876543210": "ffeeddccbbaa99887766554433221100", // audio (stream1)
+	}
+	encryptFFmpegDASH(t, dir, []string{"0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"}, keys)
+
+	t.Run("keys", func(t *testing.T) {
+		res := PlayDASH(t, dir, "stream.mpd", keys, Options{Player: DashJS})
+		assertPlayedBy(t, DashJS, res, 320, 180)
+		if res.KeySystem != "org.w3.clearkey" {
+			t.Errorf("keySystem = %q, want org.w3.clearkey", res.KeySystem)
+		}
+		// The MPD signals no ClearKey, so the page must have added it (once per AdaptationSet).
+		if !containsPrefix(res.Events, "harness: ClearKey signalling added to 2 elements") {
+			t.Errorf("events = %q, want the page's ClearKey signalling for both AdaptationSets", res.Events)
+		}
+		for _, w := range res.Warnings {
+			if strings.HasPrefix(w, "dash.js ") {
+				t.Errorf("dash.js warned about the encrypted MPD: %s", w)
+			}
+		}
+	})
+	// A wrong video key decrypts to garbage: the decoder fails, and dash.js reports it too.
+	t.Run("wrong-key", func(t *testing.T) {
+		wrong := map[string]string{
+			"0123456789abcdef0123456789abcdef": "10112233445566778899aabbccddeeff",
+			"fedcba9876543210fedcba9876543210": "ffeeddccbbaa99887766554433221100",
+		}
+		res := PlayDASH(t, dir, "stream.mpd", wrong, Options{Player: DashJS, Timeout: 30 * time.Second})
+		if res.OK || !containsSubstring(res.Errors, "media element error") {
+			t.Fatalf("want a media element (decode) error with a wrong key: ok=%v errors=%q\n%s", res.OK, res.Errors, res.Raw)
+		}
+	})
+	// No key for the audio KID: dash.js licenses only the KIDs it has keys for, sees from the key
+	// statuses that the audio AdaptationSet's KID is not usable and fails with NO_SUPPORTED_KEY_IDS
+	// (within ~2 s). The harness's waitingforkey stall detector (8 s) is the fallback should a
+	// dash.js version stop checking and merely stall, so either error is a correct failure.
+	t.Run("missing-audio-key", func(t *testing.T) {
+		videoOnly := map[string]string{"0123456789abcdef0123456789abcdef": "00112233445566778899aabbccddeeff"}
+		res := PlayDASH(t, dir, "stream.mpd", videoOnly, Options{Player: DashJS, Timeout: 30 * time.Second})
+		if res.OK || !(containsSubstring(res.Errors, "NO_SUPPORTED_KEY_IDS") || containsSubstring(res.Errors, "waiting for a decryption key")) {
+			t.Fatalf("want NO_SUPPORTED_KEY_IDS or a key stall with the audio key missing: ok=%v errors=%q\n%s", res.OK, res.Errors, res.Raw)
+		}
+	})
+	// Without keys dash.js can use none of the signalled systems (this Chromium has no Widevine or
+	// PlayReady CDM), filters every Representation out and reports that there is nothing to play.
+	t.Run("no-keys", func(t *testing.T) {
+		res := PlayDASH(t, dir, "stream.mpd", nil, Options{Player: DashJS, Timeout: 30 * time.Second})
+		if res.OK || !containsSubstring(res.Errors, "MANIFEST_ERROR_ID_NOSTREAMS") {
+			t.Fatalf("want dash.js's \"No streams to play\" without keys: ok=%v errors=%q\n%s", res.OK, res.Errors, res.Raw)
 		}
 	})
 }
@@ -317,7 +420,7 @@ func TestServer(t *testing.T) {
 	if resp, body := get("/media/a/seg.m4s", "bytes=2-5"); resp.StatusCode != http.StatusPartialContent || body != "2345" {
 		t.Errorf("range: %d %q, want 206 \"2345\"", resp.StatusCode, body)
 	}
-	for _, p := range []string{"/media/missing.mpd", "/media/a/", "/media/../go.mod", "/media/%2e%2e/go.mod", "/vendor/shaka-player/../package.json"} {
+	for _, p := range []string{"/media/missing.mpd", "/media/a/", "/media/../go.mod", "/media/%2e%2e/go.mod", "/vendor/shaka-player/../package.json", "/vendor/dashjs/../package.json"} {
 		if resp, _ := get(p, ""); resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", p, resp.StatusCode)
 		}
@@ -325,8 +428,15 @@ func TestServer(t *testing.T) {
 	if resp, _ := get("/player/shaka.html", ""); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("harness page: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
-	if resp, _ := get("/vendor/shaka-player/shaka-player.compiled.debug.js", ""); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") {
-		t.Errorf("shaka: %d %q", resp.StatusCode, resp.Header.Get("Content-Type"))
+	for _, p := range []string{"/player/dashjs.html", "/player/harness.js",
+		"/vendor/shaka-player/shaka-player.compiled.debug.js", "/vendor/dashjs/modern/umd/dash.all.debug.js"} {
+		want := "text/javascript"
+		if strings.HasSuffix(p, ".html") {
+			want = "text/html"
+		}
+		if resp, _ := get(p, ""); resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), want) {
+			t.Errorf("%s: %d %q, want 200 %s", p, resp.StatusCode, resp.Header.Get("Content-Type"), want)
+		}
 	}
 	if !containsPrefix(accessLog(), "GET /media/a/seg.m4s 206 4 bytes=2-5") {
 		t.Errorf("access log = %q", accessLog())

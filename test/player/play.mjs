@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// play.mjs: open a playback harness page (test/player/shaka.html, served by
+// play.mjs: open a playback harness page (test/player/shaka.html or dashjs.html, served by
 // drmpack/internal/playtest) in headless Chromium and report whether it played.
 //
 //   node test/player/play.mjs --page URL [--seconds 3] [--timeout 60] [--chromium /usr/bin/chromium] [--verbose]
 //
-// The page must expose window.playtest = { done, snapshot() } (see shaka.html). This script
+// The page must expose window.playtest = { done, snapshot() } (see harness.js). This script
 // waits (polling) until done or --timeout seconds have passed since start, then prints ONE JSON
 // line on stdout:
 //
@@ -12,9 +12,10 @@
 //    errors: [...], warnings: [...], keySystem, variants, events, url}
 //
 // and exits 0 only if ok: currentTime > --seconds, video frames decoded (unless the page was
-// opened with audioOnly=1), and no error (media element error, shaka CRITICAL error, uncaught
-// page error, page crash, timeout, harness failure). Warnings (shaka.log warnings, shaka
-// RECOVERABLE errors, browser console errors/warnings) do not fail the run; callers decide.
+// opened with audioOnly=1), and no error (media element error, shaka CRITICAL error, dash.js
+// error, uncaught page error, page crash, timeout, harness failure). Warnings (the player's log
+// warnings, shaka RECOVERABLE errors, browser console errors/warnings) do not fail the run;
+// callers decide.
 // Diagnostics (every console line, the browser's own messages) go to stderr.
 // Exit status: 0 ok, 1 played badly, 2 usage error.
 //
