@@ -190,16 +190,24 @@ func errorInfo(e *errcode.Error) string {
 	return e.Info
 }
 
+// settingsOptions are the job options the saved settings give on their own, before a front end
+// (flags, the window) adds its choices. Both front ends start here so a setting means the same in
+// each. The scheme is left to the caller: the CLI lets --scheme override it before validating.
+func settingsOptions(s settings.Settings) packager.Options {
+	return packager.Options{
+		OutDir: s.OutDir, PlayReadyLAURL: s.PlayReadyLAURL, WidevineProvider: s.WidevineProvider,
+		SegmentDuration: time.Duration(s.SegmentDuration * float64(time.Second)),
+	}
+}
+
 // packageOptions turns flags (over the saved settings) into job options.
 func packageOptions(p parsedArgs) (packager.Options, int, error) {
 	s, err := settings.Load()
 	if err != nil {
 		return packager.Options{}, 0, errcode.Wrap(errcode.InvalidArgument, err, "settings file")
 	}
-	opts := packager.Options{
-		OutDir: s.OutDir, PlayReadyLAURL: s.PlayReadyLAURL, WidevineProvider: s.WidevineProvider,
-		CID: p.get("--cid"), SegmentDuration: time.Duration(s.SegmentDuration * float64(time.Second)),
-	}
+	opts := settingsOptions(s)
+	opts.CID = p.get("--cid")
 	concurrency := s.Concurrency
 	drm := p.get("--drm")
 	if drm == "" {

@@ -118,20 +118,40 @@ func (q *Queue) Start(ctx context.Context) {
 	for _, j := range batch {
 		q.setStatus(j, Waiting)
 	}
+	// Jobs take the concurrency slots in list order, as the manual's Waiting status promises: each
+	// job may compete for a slot only after the job before it has taken one (or was cancelled).
+	// A cancelled waiting job fails at once but still passes its turn on in order.
 	sem := make(chan struct{}, q.concurrency)
+	turn := make(chan struct{})
+	close(turn)
 	for _, j := range batch {
 		jctx, cancel := context.WithCancel(ctx)
 		j.mu.Lock()
 		j.cancel = cancel
 		j.mu.Unlock()
+		myTurn, next := turn, make(chan struct{})
+		turn = next
 		q.running.Add(1)
 		go func() {
 			defer q.running.Done()
 			defer cancel()
+			cancelled := func() {
+				q.finish(j, Result{}, errcode.New(errcode.Unexpected, "cancelled before it started"))
+			}
+			select {
+			case <-myTurn:
+			case <-jctx.Done():
+				cancelled()
+				<-myTurn
+				close(next)
+				return
+			}
 			select {
 			case sem <- struct{}{}:
+				close(next)
 			case <-jctx.Done():
-				q.finish(j, Result{}, errcode.New(errcode.Unexpected, "cancelled before it started"))
+				close(next)
+				cancelled()
 				return
 			}
 			defer func() { <-sem }()

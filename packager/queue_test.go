@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -187,5 +188,40 @@ func TestRepackageReplacesOutput(t *testing.T) {
 	entries, _ := os.ReadDir(out)
 	if len(entries) != 1 {
 		t.Fatalf("output folder holds %v, want only the title folder", entries)
+	}
+}
+
+// TestJobsStartInListOrder queues many jobs with concurrency 1 and requires them to start in the
+// order they were added, and a job cancelled while waiting to fail at once without running.
+func TestJobsStartInListOrder(t *testing.T) {
+	media := mediatest.Media(t)
+	out := t.TempDir()
+	var mu sync.Mutex
+	var order []int
+	q := packager.NewQueue(1, func(e packager.Event) {
+		if e.Kind == packager.StatusChanged && e.Status == packager.Start {
+			mu.Lock()
+			order = append(order, e.Job.ID)
+			mu.Unlock()
+		}
+	})
+	var jobs []*packager.Job
+	for i := 0; i < 12; i++ {
+		jobs = append(jobs, q.Add(filepath.Join(media, "audio.m4a"), options(t, filepath.Join(out, strconv.Itoa(i)))))
+	}
+	q.Start(context.Background())
+	q.Cancel(jobs[len(jobs)-1])
+	q.Wait()
+	for i := 1; i < len(order); i++ {
+		if order[i] < order[i-1] {
+			t.Fatalf("jobs started in order %v", order)
+		}
+	}
+	last := jobs[len(jobs)-1]
+	if last.Status() != packager.Failed || slices.Contains(order, last.ID) {
+		t.Fatalf("the cancelled waiting job %s, started: %v", last.Status(), slices.Contains(order, last.ID))
+	}
+	if len(order) != len(jobs)-1 {
+		t.Fatalf("%d of %d jobs started", len(order), len(jobs)-1)
 	}
 }

@@ -1,0 +1,214 @@
+// Package ui is drmpack's Fyne window: the packager manual's main screen (file list, destination,
+// DRM types, packaging with progress, log view). It drives the engine only through
+// packager.Queue and its events, and gets everything else (job options, the log file, saved
+// settings) from Deps, so it runs headless in tests with fyne.io/fyne/v2/test.
+package ui
+
+import (
+	"os"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"drmpack/packager"
+)
+
+// Choices are what the window decides for one packaging run.
+type Choices struct {
+	OutDir string
+	DRM    []string // checked output types, as packager names them ("dash")
+	Key    string   // the Key field as typed
+}
+
+// Deps is what the window needs from the rest of the application. Only Options is required.
+type Deps struct {
+	// Options turns the window's choices into job options and the number of jobs run at once.
+	// Its error is shown in the log view and the run does not start.
+	Options func(Choices) (packager.Options, int, error)
+	// LogLine receives every line the log view shows, plus status changes, for the log file.
+	LogLine func(string)
+	// OutDir is the destination folder shown at start (the saved default).
+	OutDir string
+	// RememberOutDir saves the destination of a started run as the next session's default.
+	RememberOutDir func(string) error
+	// Warnings are problems found while starting up, shown first in the log view.
+	Warnings []string
+}
+
+// MainWindow is the packaging workstation's main window.
+type MainWindow struct {
+	Window fyne.Window
+	deps   Deps
+
+	outDir *widget.Entry
+	browse *widget.Button
+
+	addFile, addFolder                      *widget.Button
+	removeFile, removeAll, removeSuccessful *widget.Button
+
+	drmNCG, drmDASH, drmHLS *widget.Check
+	key                     *widget.Entry
+	packageButton, cancel   *widget.Button
+
+	files    *fileTable
+	progress *widget.ProgressBar
+	// progressLabel says which file of the run is being packaged ("File 2 of 5").
+	progressLabel *widget.Label
+
+	log *logView
+
+	rows     []*fileRow
+	selected *fileRow // the row Remove File removes; nil when none
+	run      *packagingRun
+	// lastDir is where the Add File and Add Folder dialogs open: the folder of the last file added.
+	lastDir string
+
+	closeAfterRun bool // the user closed the window during a run
+
+	// onRunFinished, when set (tests), is called on the UI goroutine after a run's last event.
+	onRunFinished func()
+}
+
+// NewMainWindow builds the main window in a; show it with Window.ShowAndRun.
+func NewMainWindow(a fyne.App, deps Deps) *MainWindow {
+	w := &MainWindow{Window: a.NewWindow("drmpack: DRM Packager"), deps: deps}
+	w.build(a)
+	for _, s := range deps.Warnings {
+		w.logLine(s)
+	}
+	w.Window.SetContent(w.layout())
+	w.Window.Resize(fyne.NewSize(1100, 760))
+	w.Window.SetOnDropped(w.dropped)
+	w.Window.SetCloseIntercept(w.closeRequested)
+	w.updateControls()
+	return w
+}
+
+func (w *MainWindow) build(a fyne.App) {
+	w.outDir = widget.NewEntry()
+	w.outDir.SetPlaceHolder("Folder that receives <title>/dash/…")
+	w.outDir.SetText(w.deps.OutDir)
+	w.browse = widget.NewButtonWithIcon("Browse", theme.FolderOpenIcon(), w.browseOutDir)
+
+	w.addFile = widget.NewButtonWithIcon("Add File", theme.FileIcon(), w.showAddFile)
+	w.addFolder = widget.NewButtonWithIcon("Add Folder", theme.FolderIcon(), w.showAddFolder)
+	w.removeFile = widget.NewButtonWithIcon("Remove File", theme.ContentRemoveIcon(), w.removeSelected)
+	w.removeAll = widget.NewButtonWithIcon("Remove All", theme.DeleteIcon(), w.removeAllRows)
+	w.removeSuccessful = widget.NewButtonWithIcon("Remove Successful File", theme.ConfirmIcon(), w.removeSucceededRows)
+
+	// NCG and HLS are shown, as in the manual, but cannot be checked until their packagers exist.
+	w.drmNCG = widget.NewCheck("NCG", nil)
+	w.drmNCG.Disable()
+	w.drmDASH = widget.NewCheck("DASH", nil)
+	w.drmDASH.Checked = true
+	w.drmHLS = widget.NewCheck("HLS", nil)
+	w.drmHLS.Disable()
+
+	w.key = widget.NewPasswordEntry()
+	w.key.SetPlaceHolder("KID:KEY (32 hex digits each; [TYPE=] prefix and several keys allowed)")
+
+	w.packageButton = widget.NewButtonWithIcon("DRM Packaging", theme.MediaPlayIcon(), w.startPackaging)
+	w.packageButton.Importance = widget.HighImportance
+	w.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), w.cancelRun)
+
+	w.files = newFileTable(func() []*fileRow { return w.rows }, w.selectRow)
+	w.progress = widget.NewProgressBar()
+	w.progressLabel = widget.NewLabel("")
+	w.progressLabel.Truncation = fyne.TextTruncateEllipsis
+	w.log = newLogView(a.Clipboard())
+}
+
+// layout arranges the manual's screen: destination and list buttons on top, the file list, the
+// DRM choices with the packaging controls and progress under it, and the log view at the bottom
+// behind a movable divider.
+func (w *MainWindow) layout() fyne.CanvasObject {
+	destination := container.NewBorder(nil, nil, boldLabel("Destination Folder"), w.browse, w.outDir)
+	listButtons := container.NewHBox(w.addFile, w.addFolder, widget.NewSeparator(),
+		w.removeFile, w.removeAll, w.removeSuccessful)
+	top := container.NewVBox(destination, listButtons)
+
+	coming := widget.NewLabelWithStyle("NCG, HLS: coming", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	coming.Importance = widget.LowImportance
+	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS, coming)
+	keyRow := container.NewBorder(nil, nil, boldLabel("Key"), container.NewHBox(w.packageButton, w.cancel), w.key)
+	// The label gets a fixed width so the bar does not jump as its text changes.
+	labelSize := widget.NewLabel("999 files: 99 Ready, 99 Succeed, 99 Failed").MinSize()
+	progressRow := container.NewBorder(nil, nil,
+		container.New(layout.NewGridWrapLayout(labelSize), w.progressLabel), nil, w.progress)
+	controls := container.NewVBox(widget.NewSeparator(), drmRow, keyRow, progressRow)
+
+	upper := container.NewBorder(top, controls, nil, nil, w.files.object())
+	split := container.NewVSplit(upper, w.log.object())
+	split.Offset = 0.62
+	return split
+}
+
+func boldLabel(text string) *widget.Label {
+	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+}
+
+// choices reads the window's current choices for a run.
+func (w *MainWindow) choices() Choices {
+	c := Choices{OutDir: w.outDir.Text, Key: w.key.Text}
+	if w.drmDASH.Checked {
+		c.DRM = append(c.DRM, packager.DRMDash)
+	}
+	return c
+}
+
+// acceptsOnlyMedia reports whether a checked DRM type limits inputs to audio and video files:
+// DASH and HLS do (the manual's rule), NCG will take any file.
+func (w *MainWindow) acceptsOnlyMedia() bool {
+	return w.drmDASH.Checked || w.drmHLS.Checked
+}
+
+// updateControls enables each control for what the list and the run allow now.
+func (w *MainWindow) updateControls() {
+	running := w.run != nil
+	setEnabled(w.removeFile, w.selected != nil)
+	setEnabled(w.removeAll, len(w.rows) > 0)
+	setEnabled(w.removeSuccessful, w.countStatus(packager.Succeed) > 0)
+	setEnabled(w.packageButton, !running && len(w.packagableRows()) > 0)
+	setEnabled(w.cancel, running)
+	if !running {
+		w.progressLabel.SetText(w.idleSummary())
+	}
+}
+
+func setEnabled(b *widget.Button, on bool) {
+	if on {
+		b.Enable()
+	} else {
+		b.Disable()
+	}
+}
+
+// logLine shows one line (or multi-line block) in the log view and writes it to the log file.
+func (w *MainWindow) logLine(s string) {
+	w.log.append(s)
+	if w.deps.LogLine != nil {
+		w.deps.LogLine(s)
+	}
+}
+
+// closeRequested closes the window, but first cancels a run still going and waits for its jobs
+// to remove their partial output (finishRun then closes), so quitting never leaves half-written
+// titles behind.
+func (w *MainWindow) closeRequested() {
+	if w.run == nil {
+		w.Window.Close()
+		return
+	}
+	w.closeAfterRun = true
+	w.logLine("Closing: cancelling the running packaging first")
+	w.run.queue.CancelAll()
+}
+
+// isDir reports whether path is an existing folder.
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
+}
