@@ -51,11 +51,13 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, version, help)"))
 	}
 	switch args[0] {
 	case "package":
 		return packageCommand(args[1:], stdout, stderr)
+	case "dims":
+		return dimsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "drmpack %s\n", version())
 		return exitOK
@@ -63,7 +65,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -90,6 +92,7 @@ func printHelp(w io.Writer) {
 
 Commands:
   drmpack package [flags] FILE...   package inputs (MP4/M4A/MP3) into DASH-CENC
+  drmpack dims IN RECIPE -o OUT     apply media-server DIMS image commands (--config FILE)
   drmpack version                   print the version
   drmpack help                      this text
 
