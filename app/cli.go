@@ -51,13 +51,19 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, keys, kms, settings, version, help)"))
 	}
 	switch args[0] {
 	case "package":
 		return packageCommand(args[1:], stdout, stderr)
 	case "dims":
 		return dimsCommand(args[1:], stdout, stderr)
+	case "keys":
+		return keysCommand(args[1:], stdout, stderr)
+	case "kms":
+		return kmsCommand(args[1:], stdout, stderr)
+	case "settings":
+		return settingsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "drmpack %s\n", version())
 		return exitOK
@@ -65,7 +71,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, keys, kms, settings, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -77,8 +83,16 @@ var packageFlags = []flagSpec{
 	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: dash"},
 	{names: []string{"--out", "-o"}, value: "DIR", help: "destination folder (default: settings, else the current folder)"},
 	{names: []string{"--key"}, value: "[TYPE=]KID:KEY[:IV]", repeated: true, help: "content key in hex; TYPE is AUDIO, SD, HD, UHD1 or UHD2 (repeatable)"},
-	{names: []string{"--key-source"}, value: "raw", help: "where keys come from (raw: the --key values)"},
-	{names: []string{"--cid"}, value: "ID", help: "content ID (default: the input's base name)"},
+	{names: []string{"--key-source"}, value: "SOURCE", help: "where keys come from: local (default; the embedded key store), pallycon, cpix, raw (the --key values)"},
+	{names: []string{"--site-id"}, value: "ID", help: "pallycon: the Site ID (default: settings)"},
+	{names: []string{"--packager-key"}, value: "KEY", help: "pallycon: the Packager Key (default: settings; prefer drmpack settings set packager-key)"},
+	{names: []string{"--enc-token"}, value: "TOKEN", help: "pallycon: a ready enc-token instead of Site ID + Packager Key"},
+	{names: []string{"--kms-url"}, value: "URL", help: "pallycon: endpoint override ({enc-token} is replaced); cpix: the server URL"},
+	{names: []string{"--kms-header"}, value: "'NAME: VALUE'", repeated: true, help: "cpix: an extra request header, e.g. authorisation (repeatable)"},
+	{names: []string{"--kms-timeout"}, value: "SECONDS", help: "time one key service request may take (default 30; 3 attempts)"},
+	{names: []string{"--cid"}, value: "ID", help: "content ID (default: the CID callback, else the input's base name)"},
+	{names: []string{"--cid-callback"}, value: "URL", help: "ask this URL for each file's content ID (see README)"},
+	{names: []string{"--cid-callback-method"}, value: "GET|POST", help: "how the CID callback is asked (default GET)"},
 	{names: []string{"--scheme"}, value: "cenc|cbcs", help: "common encryption scheme (default cenc)"},
 	{names: []string{"--segment-duration"}, value: "SECONDS", help: "target segment duration (default 6)"},
 	{names: []string{"--playready-la-url"}, value: "URL", help: "PlayReady licence acquisition URL written into the PlayReady header"},
@@ -93,6 +107,10 @@ func printHelp(w io.Writer) {
 Commands:
   drmpack package [flags] FILE...   package inputs (MP4/M4A/MP3) into DASH-CENC
   drmpack dims IN RECIPE -o OUT     apply media-server DIMS image commands (--config FILE)
+  drmpack keys export --cid ID -o F write the local key store's keys of a title as CPIX 2.3
+  drmpack keys list [--cid ID]      list the local key store (content ID, track type, KID; no keys)
+  drmpack kms serve [--listen ADDR] serve the local key store as a CPIX 2.3 key server (--token)
+  drmpack settings get|set|unset    show or change saved settings and secrets
   drmpack version                   print the version
   drmpack help                      this text
 
@@ -203,6 +221,22 @@ func settingsOptions(s settings.Settings) packager.Options {
 	}
 }
 
+// parseDRM reads a comma-separated list of output types.
+func parseDRM(list string) ([]string, error) {
+	var out []string
+	for _, d := range strings.Split(list, ",") {
+		d = strings.ToLower(strings.TrimSpace(d))
+		if d == "" {
+			continue
+		}
+		if d != packager.DRMDash {
+			return nil, errcode.New(errcode.InvalidArgument, "--drm %q: unknown or not yet available DRM type (dash)", d)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
 // packageOptions turns flags (over the saved settings) into job options.
 func packageOptions(p parsedArgs) (packager.Options, int, error) {
 	s, err := settings.Load()
@@ -214,14 +248,13 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 	concurrency := s.Concurrency
 	drm := p.get("--drm")
 	if drm == "" {
+		drm = strings.Join(s.DRM, ",")
+	}
+	if drm == "" {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "--drm is required (dash)")
 	}
-	for _, d := range strings.Split(drm, ",") {
-		d = strings.ToLower(strings.TrimSpace(d))
-		if d != packager.DRMDash {
-			return opts, 0, errcode.New(errcode.InvalidArgument, "--drm %q: unknown or not yet available DRM type (dash)", d)
-		}
-		opts.DRM = append(opts.DRM, d)
+	if opts.DRM, err = parseDRM(drm); err != nil {
+		return opts, 0, err
 	}
 	if v := p.get("--out"); v != "" {
 		opts.OutDir = v
@@ -256,18 +289,47 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		}
 		concurrency = n
 	}
-	switch src := p.get("--key-source"); src {
-	case "", "raw":
-		raw, err := keys.ParseRaw(p.values["--key"])
-		if err != nil {
-			return opts, 0, errcode.New(errcode.InvalidArgument, "%v", err)
+	kc, err := keyConfigFromSettings(s)
+	if err != nil {
+		return opts, 0, errcode.Wrap(errcode.InvalidArgument, err, "settings")
+	}
+	kc.RawKeys = p.values["--key"]
+	for flag, dst := range map[string]*string{"--key-source": &kc.Source, "--site-id": &kc.SiteID,
+		"--packager-key": &kc.PackagerKey, "--enc-token": &kc.EncToken, "--kms-url": &kc.KMSURL} {
+		if v := p.get(flag); v != "" {
+			*dst = v
 		}
-		if len(raw) == 0 {
-			return opts, 0, errcode.New(errcode.InvalidArgument, "no key given: pass --key KID:KEY (32 hex digits each)")
+	}
+	if p.has("--key") && !p.has("--key-source") {
+		kc.Source = sourceRaw // --key on its own means these keys, whatever the settings say
+	}
+	if p.has("--kms-header") {
+		kc.KMSHeaders = p.values["--kms-header"]
+	}
+	if v := p.get("--kms-timeout"); v != "" {
+		sec, err := strconv.ParseFloat(v, 64)
+		if err != nil || sec <= 0 || sec > 600 {
+			return opts, 0, errcode.New(errcode.InvalidArgument, "--kms-timeout %q: want seconds between 0 and 600", v)
 		}
-		opts.KeySource = raw
-	default:
-		return opts, 0, errcode.New(errcode.InvalidArgument, "--key-source %q is not available (raw)", src)
+		kc.Timeout = time.Duration(sec * float64(time.Second))
+	}
+	if opts.KeySource, err = kc.keySource(); err != nil {
+		return opts, 0, err
+	}
+	if opts.CID != "" {
+		if err := keys.ValidateCID(opts.CID); err != nil {
+			return opts, 0, errcode.New(errcode.InvalidArgument, "--cid: %v", err)
+		}
+	}
+	callbackURL, method := s.CIDCallbackURL, s.CIDCallbackMethod
+	if v := p.get("--cid-callback"); v != "" {
+		callbackURL = v
+	}
+	if v := p.get("--cid-callback-method"); v != "" {
+		method = v
+	}
+	if opts.CIDSource, err = cidSource(callbackURL, method, kc.Timeout); err != nil {
+		return opts, 0, err
 	}
 	return opts, concurrency, nil
 }

@@ -7,7 +7,6 @@ import (
 	"drmpack/packager"
 	"drmpack/packager/cenc"
 	"drmpack/packager/errcode"
-	"drmpack/packager/keys"
 	"drmpack/settings"
 )
 
@@ -79,20 +78,26 @@ func (g *GUI) Options(c GUIChoices) (packager.Options, int, error) {
 	if opts.Scheme, err = cenc.ParseScheme(g.settings.Scheme); err != nil {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "settings: %v", err)
 	}
-	fields := strings.FieldsFunc(c.Key, func(r rune) bool {
-		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
-	})
-	if len(fields) == 0 {
-		return opts, 0, errcode.New(errcode.InvalidArgument, "enter a Key: KID:KEY (32 hex digits each)")
-	}
-	raw, err := keys.ParseRaw(fields)
+	kc, err := keyConfigFromSettings(g.settings)
 	if err != nil {
-		// ParseRaw words its errors for the --key flag; the window has a Key field instead. Its
-		// messages never echo key digits, so they are safe to show and log.
-		msg := strings.Replace(err.Error(), "--key #", "key #", 1)
-		return opts, 0, errcode.New(errcode.InvalidArgument, "Key field: %s", msg)
+		return opts, 0, errcode.Wrap(errcode.InvalidArgument, err, "settings")
 	}
-	opts.KeySource = raw
+	// Keys typed into the window win over the configured key source (local store by default).
+	if fields := strings.FieldsFunc(c.Key, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	}); len(fields) > 0 {
+		kc.Source, kc.RawKeys = sourceRaw, fields
+	}
+	if opts.KeySource, err = kc.keySource(); err != nil {
+		// The raw source words its errors for the --key flag; the window has a Key field
+		// instead. The messages never echo key digits, so they are safe to show and log.
+		e := errcode.From(err)
+		e.Info = strings.Replace(e.Info, "--key #", "Key field: key #", 1)
+		return opts, 0, e
+	}
+	if opts.CIDSource, err = cidSource(g.settings.CIDCallbackURL, g.settings.CIDCallbackMethod, kc.Timeout); err != nil {
+		return opts, 0, err
+	}
 	return opts, g.settings.Concurrency, nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"drmpack/packager/demux"
 	"drmpack/packager/errcode"
 	"drmpack/packager/keys"
+	"drmpack/packager/pssh"
 )
 
 // DRM output types, as the GUI's check boxes and the CLI's --drm name them.
@@ -30,12 +31,29 @@ const (
 type Options struct {
 	DRM              []string // output types; only "dash" so far
 	OutDir           string
-	CID              string // content ID for the key service; default: the input's file name
+	CID              string // content ID for the key service; default: CIDSource, else from the file name
+	CIDSource        CIDSource
 	Scheme           cenc.Scheme
 	SegmentDuration  time.Duration
 	KeySource        keys.Source
 	PlayReadyLAURL   string
 	WidevineProvider string
+}
+
+// CIDSource names the content ID of an input (the manual's gateway callback).
+type CIDSource interface {
+	CID(ctx context.Context, file string, size int64) (string, error)
+}
+
+// drmSystems are the DRM systems whose signalling the chosen outputs carry.
+func drmSystems(drm []string) []pssh.SystemID {
+	var out []pssh.SystemID
+	for _, d := range drm {
+		if d == DRMDash {
+			out = append(out, pssh.Widevine, pssh.PlayReady)
+		}
+	}
+	return out
 }
 
 // Result is a finished job's outcome, as the CLI's --json prints it.
@@ -116,9 +134,9 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	defer m.Close()
 	p.describe(m)
 
-	cid := opts.CID
-	if cid == "" {
-		cid = Title(input)
+	cid, err := p.contentID(ctx, input, size)
+	if err != nil {
+		return Result{}, err
 	}
 	tracks := dash.Selected(m)
 	var types []keys.TrackType
@@ -130,7 +148,7 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	if opts.KeySource == nil {
 		return Result{}, errcode.New(errcode.InvalidArgument, "no key source: pass --key KID:KEY")
 	}
-	keySet, err := opts.KeySource.Keys(ctx, keys.Request{CID: cid, TrackTypes: types})
+	keySet, err := opts.KeySource.Keys(ctx, keys.Request{CID: cid, TrackTypes: types, Systems: drmSystems(opts.DRM), Scheme: string(opts.Scheme)})
 	if err != nil {
 		return Result{}, errcode.Wrap(errcode.InvalidArgument, err, "keys")
 	}
@@ -175,6 +193,27 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	p.progress(1)
 	p.log("Succeed packaging %s", filepath.Base(input))
 	return Result{Outputs: []string{filepath.Join(outTitle, "dash", dres.Manifest)}}, nil
+}
+
+// contentID is the job's CID: the one given, else the callback's answer, else one derived from
+// the file name.
+func (p *jobRun) contentID(ctx context.Context, input string, size int64) (string, error) {
+	opts := p.job.Options
+	switch {
+	case opts.CID != "":
+		if err := keys.ValidateCID(opts.CID); err != nil {
+			return "", errcode.New(errcode.InvalidArgument, "--cid: %v", err)
+		}
+		return opts.CID, nil
+	case opts.CIDSource != nil:
+		cid, err := opts.CIDSource.CID(ctx, filepath.Base(input), size)
+		if err != nil {
+			return "", errcode.Wrap(errcode.ServerError, err, "CID callback")
+		}
+		p.log("Content ID from the callback: %s", cid)
+		return cid, nil
+	}
+	return keys.CIDFromName(Title(input)), nil
 }
 
 // describe logs what the input holds, as the manual's packager did before encrypting.

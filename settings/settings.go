@@ -13,12 +13,21 @@ import (
 
 // Settings are the defaults the GUI edits and the CLI starts from; flags override them.
 type Settings struct {
-	OutDir           string  `json:"outDir,omitempty"`
-	SegmentDuration  float64 `json:"segmentDuration,omitempty"` // seconds
-	Scheme           string  `json:"scheme,omitempty"`          // cenc | cbcs
-	PlayReadyLAURL   string  `json:"playReadyLaUrl,omitempty"`
-	WidevineProvider string  `json:"widevineProvider,omitempty"`
-	Concurrency      int     `json:"concurrency,omitempty"`
+	OutDir string   `json:"outDir,omitempty"`
+	DRM    []string `json:"drm,omitempty"` // default output types
+	// Key source: local (default), pallycon, cpix or raw; the secrets that go with them (Packager
+	// Key, enc-token, KMS header) are kept by Secret/SetSecret, never in this file.
+	KeySource         string  `json:"keySource,omitempty"`
+	SiteID            string  `json:"siteId,omitempty"`
+	KMSURL            string  `json:"kmsUrl,omitempty"`
+	KMSTimeout        float64 `json:"kmsTimeout,omitempty"` // seconds per attempt
+	CIDCallbackURL    string  `json:"cidCallbackUrl,omitempty"`
+	CIDCallbackMethod string  `json:"cidCallbackMethod,omitempty"` // GET or POST
+	SegmentDuration   float64 `json:"segmentDuration,omitempty"`   // seconds
+	Scheme            string  `json:"scheme,omitempty"`            // cenc | cbcs
+	PlayReadyLAURL    string  `json:"playReadyLaUrl,omitempty"`
+	WidevineProvider  string  `json:"widevineProvider,omitempty"`
+	Concurrency       int     `json:"concurrency,omitempty"`
 }
 
 // Defaults are the values used where the settings file is silent.
@@ -117,18 +126,27 @@ func Save(s Settings) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "settings-*.json")
+	return writeFileAtomic(p, append(b, '\n'), 0o600)
+}
+
+// writeFileAtomic replaces the file at p with b through a temporary file and a rename, creating
+// the folder (private to the user) when missing.
+func writeFileAtomic(p string, b []byte, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+"-*.tmp")
 	if err != nil {
 		return err
 	}
-	_, err = tmp.Write(append(b, '\n'))
+	_, err = tmp.Write(b)
+	if err == nil {
+		err = tmp.Chmod(perm)
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

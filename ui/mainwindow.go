@@ -108,7 +108,7 @@ func (w *MainWindow) build(a fyne.App) {
 	w.drmHLS.Disable()
 
 	w.key = widget.NewPasswordEntry()
-	w.key.SetPlaceHolder("KID:KEY (32 hex digits each; [TYPE=] prefix and several keys allowed)")
+	w.key.SetPlaceHolder("Optional KID:KEY (hex; [TYPE=] prefix, several allowed). Empty: the key source in Settings (local key store)")
 
 	w.packageButton = widget.NewButtonWithIcon("DRM Packaging", theme.MediaPlayIcon(), w.startPackaging)
 	w.packageButton.Importance = widget.HighImportance

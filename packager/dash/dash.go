@@ -239,18 +239,13 @@ func (w *trackWriter) psshBoxes(opts Options) ([][]byte, error) {
 			out = append(out, b)
 			continue
 		}
-		var data []byte
-		switch sys {
-		case pssh.Widevine:
-			data = pssh.WidevineData([][16]byte{w.key.KID}, opts.WidevineProvider, []byte(opts.CID), string(opts.Scheme))
-		case pssh.PlayReady:
-			var err error
-			data, err = pssh.PlayReadyObject([]pssh.PlayReadyKey{{KID: w.key.KID, Key: w.key.Key}}, string(opts.Scheme), opts.PlayReadyLAURL)
-			if err != nil {
-				return nil, fmt.Errorf("PlayReady header: %w", err)
-			}
+		b, err := pssh.BoxFor(sys, w.key.KID, w.key.Key, pssh.Signalling{
+			Scheme: string(opts.Scheme), Provider: opts.WidevineProvider, ContentID: opts.CID, LAURL: opts.PlayReadyLAURL,
+		})
+		if err != nil {
+			return nil, err
 		}
-		out = append(out, pssh.Box(sys, data))
+		out = append(out, b)
 	}
 	return out, nil
 }

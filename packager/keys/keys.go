@@ -5,6 +5,7 @@ package keys
 
 import (
 	"context"
+	"drmpack/packager/pssh"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -59,12 +60,22 @@ func (k KID) UUID() string {
 // Hex formats the KID as 32 lower-case hex digits.
 func (k KID) Hex() string { return hex.EncodeToString(k[:]) }
 
+// ParseKID reads a KID written as a UUID (8-4-4-4-12) or as 32 hex digits, in either case.
+func ParseKID(s string) (KID, error) {
+	var k KID
+	return k, decodeHex(strings.TrimSpace(s), k[:], "KID")
+}
+
 // Secret is a 16-byte content key. Its String and GoString never reveal it, so a key that slips
 // into a log line, an error or a %v of a struct prints as a placeholder.
 type Secret [16]byte
 
 func (Secret) String() string   { return "[redacted]" }
 func (Secret) GoString() string { return "[redacted]" }
+
+// Hex writes the key in hex, for the few places that must hand it on (a CPIX export, the NCG
+// key text); calling it is the explicit decision to reveal it.
+func (s Secret) Hex() string { return hex.EncodeToString(s[:]) }
 
 // Key is one content key with the signalling a key service may have prepared for it.
 type Key struct {
@@ -75,12 +86,31 @@ type Key struct {
 	// PSSH holds ready-made pssh boxes by DRM system ID from the key service; the engine builds
 	// its own for systems that are missing.
 	PSSH map[[16]byte][]byte
+	// FairPlayURI is the skd:// key URI the key service assigned (its URIExtXKey); empty when the
+	// engine should derive one from the KID.
+	FairPlayURI string
+	// HLSSignaling holds the key service's ready HLS tags for FairPlay by playlist: "media"
+	// (EXT-X-KEY) and "master" (EXT-X-SESSION-KEY).
+	HLSSignaling map[string]string
+	// NCGKey is the whole-file (NCG) key text a key service returned for the NCG system.
+	NCGKey SecretText
 }
+
+// SecretText is key material in text form; like Secret it never formats.
+type SecretText string
+
+func (SecretText) String() string   { return "[redacted]" }
+func (SecretText) GoString() string { return "[redacted]" }
 
 // Request says what the engine needs keys for.
 type Request struct {
 	CID        string
 	TrackTypes []TrackType // distinct types of the tracks to encrypt
+	// Systems are the DRM systems the output signals (Widevine and PlayReady for DASH, FairPlay
+	// for HLS, NCG); key services prepare signalling for each.
+	Systems []pssh.SystemID
+	// Scheme is the common encryption scheme the keys will be used with (cenc or cbcs).
+	Scheme string
 }
 
 // Source supplies content keys. Implementations talk to a key service, a local store, or hold

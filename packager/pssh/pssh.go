@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // SystemID is a DRM system identifier as registered with DASH-IF
@@ -34,7 +35,24 @@ var (
 	// pssh boxes in practice (it is signalled in HLS), but the ID is needed for
 	// CPIX documents and MPD/HLS signalling.
 	FairPlay = SystemID{0x94, 0xce, 0x86, 0xfb, 0x07, 0xff, 0x4f, 0x43, 0xad, 0xb8, 0x93, 0xd2, 0xfa, 0x96, 0x8c, 0xa2}
+	// NCG is D9E4411A-E886-4909-A380-A77F28D52335, the vendor key service's ID for its
+	// whole-file DRM; it has no pssh box, only a key in CPIX.
+	NCG = SystemID{0xd9, 0xe4, 0x41, 0x1a, 0xe8, 0x86, 0x49, 0x09, 0xa3, 0x80, 0xa7, 0x7f, 0x28, 0xd5, 0x23, 0x35}
 )
+
+// ParseSystemID reads a system ID in UUID form (with or without dashes, any case, an optional
+// "urn:uuid:" prefix).
+func ParseSystemID(s string) (SystemID, error) {
+	var id SystemID
+	h := strings.ReplaceAll(strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "urn:uuid:"), "-", "")
+	if len(h) != 32 {
+		return id, fmt.Errorf("system ID %q is not a UUID", s)
+	}
+	if _, err := hex.Decode(id[:], []byte(h)); err != nil {
+		return id, fmt.Errorf("system ID %q is not a UUID", s)
+	}
+	return id, nil
+}
 
 // String returns the lower-case dashed UUID form, e.g.
 // "edef8ba9-79d6-4ace-a3c8-27dcd51d21ed". RFC 4122 §3 has UUIDs output in
@@ -176,4 +194,31 @@ func ParseBox(b []byte) (system SystemID, kids [][16]byte, data []byte, err erro
 	}
 	data = append([]byte{}, p...)
 	return system, kids, data, nil
+}
+
+// Signalling is what a packager writes into a Widevine or PlayReady pssh box besides the key ID.
+type Signalling struct {
+	Scheme    string // cenc or cbcs
+	Provider  string // Widevine provider name
+	ContentID string // Widevine content_id
+	LAURL     string // PlayReady licence acquisition URL
+}
+
+// BoxFor builds the pssh box of system (Widevine or PlayReady) for one content key; PlayReady
+// needs the key itself for the header's checksum.
+func BoxFor(system SystemID, kid, key [16]byte, sig Signalling) ([]byte, error) {
+	var data []byte
+	switch system {
+	case Widevine:
+		data = WidevineData([][16]byte{kid}, sig.Provider, []byte(sig.ContentID), sig.Scheme)
+	case PlayReady:
+		var err error
+		data, err = PlayReadyObject([]PlayReadyKey{{KID: kid, Key: key}}, sig.Scheme, sig.LAURL)
+		if err != nil {
+			return nil, fmt.Errorf("PlayReady header: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("no pssh box for system %s", system)
+	}
+	return Box(system, data), nil
 }

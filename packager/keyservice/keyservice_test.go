@@ -1,0 +1,371 @@
+package keyservice
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"drmpack/packager/cpix"
+	"drmpack/packager/errcode"
+	"drmpack/packager/keys"
+	"drmpack/packager/keystore"
+	"drmpack/packager/kms"
+	"drmpack/packager/pssh"
+)
+
+const (
+	siteID      = "DEMO"
+	packagerKey = "PK0123456789abcdefPK0123456789abcdefPK0123456789abcdefPK01234567"
+)
+
+// vendorKMS imitates the vendor's CPIX KMS: the token in the path, SPEKE v1 requests, KIDs it
+// derives itself, ASCII explicit IVs, its own prefixes. mode picks a failure.
+type vendorKMS struct {
+	mode     string // "", "json", "500", "slow", "drop", "flaky", "no-rules"
+	attempts atomic.Int32
+	lastBody atomic.Value
+}
+
+func derive(parts ...string) []byte {
+	h := sha256.Sum256([]byte(strings.Join(parts, "|")))
+	return h[:16]
+}
+
+func (v *vendorKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	n := v.attempts.Add(1)
+	token := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+	var cred struct {
+		SiteID    string `json:"site_id"`
+		AccessKey string `json:"access_key"`
+	}
+	raw, _ := base64.StdEncoding.DecodeString(token)
+	if json.Unmarshal(raw, &cred) != nil || cred.SiteID != siteID || cred.AccessKey != packagerKey {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"error_code":"4001","error_message":"invalid enc-token %s"}`, token)
+		return
+	}
+	body, _ := io.ReadAll(r.Body)
+	v.lastBody.Store(body)
+	switch {
+	case v.mode == "json":
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"error_code":"5001","error_message":"CID not allowed for this site"}`)
+		return
+	case v.mode == "500":
+		http.Error(w, "internal error: database unavailable (access_key="+cred.AccessKey+")", 500)
+		return
+	case v.mode == "flaky" && n == 1:
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+		return
+	case v.mode == "slow":
+		time.Sleep(2 * time.Second)
+	case v.mode == "drop":
+		conn, _, _ := w.(http.Hijacker).Hijack()
+		conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n<cpix:CPIX"))
+		conn.Close()
+		return
+	}
+	req, err := cpix.Parse(body)
+	if err != nil {
+		http.Error(w, err.Error(), 400)
+		return
+	}
+	cid := req.ID
+	var out strings.Builder
+	out.WriteString(`<?xml version="1.0" encoding="UTF-8"?><c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:k="urn:ietf:params:xml:ns:keyprov:pskc" id="` + cid + `"><c:ContentKeyList>`)
+	typeOf := map[keys.KID]string{}
+	for _, u := range req.UsageRules {
+		typeOf[u.KID] = u.IntendedTrackType
+	}
+	var drm, rules strings.Builder
+	for _, ck := range req.ContentKeys {
+		tt := typeOf[ck.KID]
+		kid := derive("kid", cid, tt)
+		kidUUID := keys.KID(kid).UUID()
+		fmt.Fprintf(&out, `<c:ContentKey kid="%s" explicitIV="%s"><c:Data><k:Secret><k:PlainValue>%s</k:PlainValue></k:Secret></c:Data></c:ContentKey>`,
+			kidUUID, base64.StdEncoding.EncodeToString([]byte("IV"+tt+"_ascii_iv_16")[:16]), base64.StdEncoding.EncodeToString(derive("key", cid, tt)))
+		for _, ds := range req.DRMSystems {
+			if ds.KID != ck.KID {
+				continue
+			}
+			fmt.Fprintf(&drm, `<c:DRMSystem kid="%s" systemId="%s">`, kidUUID, strings.ToUpper(ds.SystemID.String()))
+			switch ds.SystemID {
+			case pssh.Widevine:
+				// The service's own Widevine data: provider "inkaentworks" and a track_type field.
+				data := append([]byte{0x08, 0x01, 0x12, 0x10}, kid...)
+				data = append(data, 0x1a, 0x0c)
+				data = append(data, "inkaentworks"...)
+				data = append(data, 0x2a, byte(len(tt)))
+				data = append(data, tt...)
+				fmt.Fprintf(&drm, `<c:PSSH>%s</c:PSSH>`, base64.StdEncoding.EncodeToString(pssh.Box(pssh.Widevine, data)))
+			case pssh.FairPlay:
+				uri := "skd://" + cid + "/" + keys.KID(kid).Hex()
+				fmt.Fprintf(&drm, `<c:URIExtXKey>%s</c:URIExtXKey><c:HLSSignalingData playlist="media">%s</c:HLSSignalingData>`,
+					base64.StdEncoding.EncodeToString([]byte(uri)), base64.StdEncoding.EncodeToString([]byte(`#EXT-X-KEY:METHOD=SAMPLE-AES,URI="`+uri+`",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`)))
+			case pssh.NCG:
+				fmt.Fprintf(&drm, `<c:URIExtXKey>%s</c:URIExtXKey>`, base64.StdEncoding.EncodeToString([]byte("ncg-cek-"+tt)))
+			}
+			drm.WriteString(`</c:DRMSystem>`)
+		}
+		fmt.Fprintf(&rules, `<c:ContentKeyUsageRule kid="%s" intendedTrackType="%s"/>`, kidUUID, tt)
+	}
+	out.WriteString(`</c:ContentKeyList><c:DRMSystemList>` + drm.String() + `</c:DRMSystemList>`)
+	if v.mode != "no-rules" {
+		out.WriteString(`<c:ContentKeyUsageRuleList>` + rules.String() + `</c:ContentKeyUsageRuleList>`)
+	}
+	out.WriteString(`</c:CPIX>`)
+	w.Header().Set("Content-Type", "application/xml")
+	io.WriteString(w, out.String())
+}
+
+func vendorClient(t *testing.T, mode string) (*PallyCon, *vendorKMS) {
+	t.Helper()
+	v := &vendorKMS{mode: mode}
+	srv := httptest.NewServer(v)
+	t.Cleanup(srv.Close)
+	token, err := EncToken(siteID, packagerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &PallyCon{URL: srv.URL + "/v2/cpix/pallycon/getKey/{enc-token}", EncToken: token,
+		Transport: Transport{Timeout: 500 * time.Millisecond, Backoff: 10 * time.Millisecond, Secrets: []string{packagerKey}}}, v
+}
+
+var request = keys.Request{CID: "movie-7", TrackTypes: []keys.TrackType{keys.HD, keys.Audio},
+	Systems: []pssh.SystemID{pssh.Widevine, pssh.PlayReady, pssh.FairPlay, pssh.NCG}, Scheme: "cbcs"}
+
+func TestVendorKMSKeysAreMappedByTrackType(t *testing.T) {
+	c, v := vendorClient(t, "")
+	set, err := c.Keys(context.Background(), request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range request.TrackTypes {
+		k, err := set.For(tt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.KID != keys.KID(derive("kid", "movie-7", string(tt))) || k.Key != keys.Secret(derive("key", "movie-7", string(tt))) {
+			t.Errorf("%s: not the service's derived KID and key", tt)
+		}
+		if string(k.IV) != ("IV" + string(tt) + "_ascii_iv_16")[:16] {
+			t.Errorf("%s: IV %q, want the 16 ASCII bytes as sent", tt, k.IV)
+		}
+		if box := k.PSSH[pssh.Widevine]; !bytes.Contains(box, []byte("inkaentworks")) {
+			t.Errorf("%s: the service's Widevine pssh was not kept", tt)
+		}
+		if _, ok := k.PSSH[pssh.PlayReady]; ok {
+			t.Errorf("%s: a PlayReady pssh appeared that the service did not send", tt)
+		}
+		if !strings.HasPrefix(k.FairPlayURI, "skd://movie-7/") || !strings.HasPrefix(k.HLSSignaling["media"], "#EXT-X-KEY:METHOD=SAMPLE-AES") {
+			t.Errorf("%s: FairPlay %q %q", tt, k.FairPlayURI, k.HLSSignaling)
+		}
+		if string(k.NCGKey) != "ncg-cek-"+string(tt) {
+			t.Errorf("%s: NCG key not taken from URIExtXKey", tt)
+		}
+	}
+	// The request is the vendor's dialect: the CID in the root id, a DRMSystem per key × DRM,
+	// usage rules by track type.
+	req, err := cpix.Parse(v.lastBody.Load().([]byte))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.ID != "movie-7" || req.Version != "" || len(req.ContentKeys) != 2 || len(req.DRMSystems) != 8 || len(req.UsageRules) != 2 {
+		t.Fatalf("request %+v", req)
+	}
+	if req.ContentKeys[0].Scheme != "cbcs" || req.UsageRules[1].IntendedTrackType != "AUDIO" {
+		t.Fatalf("request keys %+v rules %+v", req.ContentKeys, req.UsageRules)
+	}
+}
+
+func TestEncTokenIsBase64JSON(t *testing.T) {
+	tok, _ := EncToken("DEMO", "abc")
+	raw, _ := base64.StdEncoding.DecodeString(tok)
+	if string(raw) != `{"site_id":"DEMO","access_key":"abc"}` {
+		t.Fatalf("token decodes to %s", raw)
+	}
+	if _, err := EncToken("", "abc"); err == nil {
+		t.Fatal("token without Site ID")
+	}
+	p := PallyCon{EncToken: "T0K"}
+	if p.endpoint() != "https://kms.pallycon.com/v2/cpix/pallycon/getKey/T0K" {
+		t.Fatal(p.endpoint())
+	}
+	p.URL = "http://127.0.0.1:9/getKey"
+	if p.endpoint() != "http://127.0.0.1:9/getKey/T0K" {
+		t.Fatal(p.endpoint())
+	}
+}
+
+// assertCode checks a failure's code and that its INFO holds want and no secret.
+func assertCode(t *testing.T, err error, code errcode.Code, want string, secrets ...string) {
+	t.Helper()
+	var e *errcode.Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %v is not coded", err)
+	}
+	if e.Code != code || !strings.Contains(e.Info, want) {
+		t.Fatalf("got %d %q, want %d containing %q", e.Code, e.Info, code, want)
+	}
+	for _, s := range secrets {
+		if strings.Contains(e.Info, s) || strings.Contains(e.Report(), s) {
+			t.Fatalf("INFO reveals a secret: %s", e.Info)
+		}
+	}
+}
+
+func TestVendorKMSFailures(t *testing.T) {
+	token, _ := EncToken(siteID, packagerKey)
+	cases := []struct {
+		mode     string
+		code     errcode.Code
+		info     string
+		attempts int32
+	}{
+		{"json", errcode.ServerError, "CID not allowed for this site", 1},
+		{"500", errcode.ServerError, "HTTP 500: internal error: database unavailable", 3},
+		{"slow", errcode.RequestFailed, "no answer within 500ms", 3},
+		{"drop", errcode.RequestFailed, "closed before a complete answer", 3},
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			cl, v := vendorClient(t, c.mode)
+			_, err := cl.Keys(context.Background(), request)
+			assertCode(t, err, c.code, c.info, packagerKey, token)
+			if got := v.attempts.Load(); got != c.attempts {
+				t.Errorf("%d attempts, want %d", got, c.attempts)
+			}
+		})
+	}
+	t.Run("wrong packager key", func(t *testing.T) {
+		cl, _ := vendorClient(t, "")
+		cl.EncToken, _ = EncToken(siteID, "wrong-key-wrong-key")
+		_, err := cl.Keys(context.Background(), request)
+		assertCode(t, err, errcode.ServerError, "invalid enc-token [redacted]", "wrong-key-wrong-key", cl.EncToken)
+	})
+	t.Run("flaky", func(t *testing.T) {
+		cl, v := vendorClient(t, "flaky")
+		if _, err := cl.Keys(context.Background(), request); err != nil || v.attempts.Load() != 2 {
+			t.Fatalf("a 503 then an answer: %v after %d attempts", err, v.attempts.Load())
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		ln, _ := net.Listen("tcp", "127.0.0.1:0")
+		addr := ln.Addr().String()
+		ln.Close()
+		cl := &PallyCon{URL: "http://" + addr + "/getKey/", EncToken: token, Transport: Transport{Timeout: time.Second, Backoff: time.Millisecond}}
+		_, err := cl.Keys(context.Background(), request)
+		assertCode(t, err, errcode.RequestFailed, "connection refused", token)
+	})
+	t.Run("no usage rules", func(t *testing.T) {
+		// Without rules the request's order decides: the service answers in that order.
+		cl, _ := vendorClient(t, "no-rules")
+		set, err := cl.Keys(context.Background(), request)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, _ := set.For(keys.Audio); k.KID != keys.KID(derive("kid", "movie-7", "AUDIO")) {
+			t.Fatal("order mapping failed")
+		}
+	})
+}
+
+func TestCPIXClientAgainstKMSServe(t *testing.T) {
+	st, err := keystore.Open(filepath.Join(t.TempDir(), "ks.db"), bytes.Repeat([]byte{3}, keystore.MasterKeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(&kms.Server{Store: st, Token: "s3cret-token", Signaling: kms.Signalling{WidevineProvider: "drmpack"}})
+	defer srv.Close()
+	c := &CPIX{URL: srv.URL + "/cpix", Header: http.Header{"Authorization": {"Bearer s3cret-token"}}, Transport: Transport{Secrets: []string{"s3cret-token"}}}
+	set, err := c.Keys(context.Background(), request)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, _ := st.Entries("movie-7")
+	if len(stored) != 2 || len(set) != 2 {
+		t.Fatalf("stored %d, got %d", len(stored), len(set))
+	}
+	for _, e := range stored {
+		k, _ := set.For(e.TrackType)
+		if k.KID != e.Key.KID || k.Key != e.Key.Key || k.PSSH[pssh.Widevine] == nil || k.PSSH[pssh.PlayReady] == nil || !strings.HasPrefix(k.FairPlayURI, "skd://") {
+			t.Fatalf("%s: answer does not match the store or lacks signalling", e.TrackType)
+		}
+	}
+	c.Header = nil
+	_, err = c.Keys(context.Background(), request)
+	assertCode(t, err, errcode.ServerError, "HTTP 401", "s3cret-token")
+}
+
+func TestCIDCallback(t *testing.T) {
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		var file string
+		if r.Method == http.MethodPost {
+			var v struct {
+				File string `json:"file"`
+				Size int64  `json:"size"`
+			}
+			json.NewDecoder(r.Body).Decode(&v)
+			file = v.File
+			if v.Size != 1234 {
+				http.Error(w, "size missing", 400)
+				return
+			}
+		} else {
+			file = r.URL.Query().Get("file")
+			if r.URL.Query().Get("size") != "1234" {
+				http.Error(w, "size missing", 400)
+				return
+			}
+		}
+		switch file {
+		case "plain.mp4":
+			io.WriteString(w, "cid-plain\n")
+		case "json.mp4":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"cid":"제목-1"}`)
+		case "badjson.mp4":
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"id":"x"}`)
+		case "unsafe.mp4":
+			io.WriteString(w, "a/b?c")
+		case "slow.mp4":
+			time.Sleep(time.Second)
+		default:
+			http.Error(w, "unknown file "+file, http.StatusNotFound)
+		}
+	}))
+	defer srv.Close()
+	for _, method := range []string{"GET", "POST"} {
+		cb := &CIDCallback{URL: srv.URL + "/cid?site=1", Method: method, Transport: Transport{Timeout: 300 * time.Millisecond, Attempts: 1}}
+		if cid, err := cb.CID(context.Background(), "plain.mp4", 1234); err != nil || cid != "cid-plain" {
+			t.Fatalf("%s plain: %q %v", method, cid, err)
+		}
+		if cid, err := cb.CID(context.Background(), "json.mp4", 1234); err != nil || cid != "제목-1" {
+			t.Fatalf("%s json: %q %v", method, cid, err)
+		}
+		_, err := cb.CID(context.Background(), "badjson.mp4", 1234)
+		assertCode(t, err, errcode.ServerError, `without a "cid"`)
+		_, err = cb.CID(context.Background(), "unsafe.mp4", 1234)
+		assertCode(t, err, errcode.InvalidArgument, "contains '/'")
+		_, err = cb.CID(context.Background(), "missing.mp4", 1234)
+		assertCode(t, err, errcode.ServerError, "HTTP 404: unknown file missing.mp4")
+		_, err = cb.CID(context.Background(), "slow.mp4", 1234)
+		assertCode(t, err, errcode.RequestFailed, "no answer within 300ms")
+	}
+}
