@@ -96,7 +96,7 @@ func (v *vendorKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		kid := derive("kid", cid, tt)
 		kidUUID := keys.KID(kid).UUID()
 		fmt.Fprintf(&out, `<c:ContentKey kid="%s" explicitIV="%s"><c:Data><k:Secret><k:PlainValue>%s</k:PlainValue></k:Secret></c:Data></c:ContentKey>`,
-			kidUUID, base64.StdEncoding.EncodeToString([]byte("IV"+tt+"_ascii_iv_16")[:16]), base64.StdEncoding.EncodeToString(derive("key", cid, tt)))
+			kidUUID, base64.StdEncoding.EncodeToString([]byte("IV" + tt + "_ascii_iv_16")[:16]), base64.StdEncoding.EncodeToString(derive("key", cid, tt)))
 		for _, ds := range req.DRMSystems {
 			if ds.KID != ck.KID {
 				continue
