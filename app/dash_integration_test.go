@@ -12,7 +12,11 @@ import (
 	"drmpack/packager/mpd"
 )
 
-func TestMain(m *testing.M) { mediatest.Main(m) }
+func TestMain(m *testing.M) {
+	// Tests never touch the developer's keychain: secrets go to the per-test config folder.
+	os.Setenv("DRMPACK_SECRETS", "file")
+	mediatest.Main(m)
+}
 
 // Test keys: the PlayReady header spec's public vector (KID, key).
 const (
@@ -23,14 +27,25 @@ const (
 	testRawKey = testKID + ":" + testKey
 )
 
-// runCLI runs the CLI in-process with isolated settings and log folders.
-func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+// cliEnv is a user's settings and log folders for in-process CLI runs.
+type cliEnv struct{ config, logs string }
+
+func newCLIEnv(t *testing.T) cliEnv { return cliEnv{config: t.TempDir(), logs: t.TempDir()} }
+
+// run runs the CLI in-process with the environment's folders.
+func (c cliEnv) run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	t.Setenv("DRMPACK_CONFIG_DIR", t.TempDir())
-	t.Setenv("DRMPACK_LOG_DIR", t.TempDir())
+	t.Setenv("DRMPACK_CONFIG_DIR", c.config)
+	t.Setenv("DRMPACK_LOG_DIR", c.logs)
 	var o, e bytes.Buffer
 	code = CLI(args, &o, &e)
 	return code, o.String(), e.String()
+}
+
+// runCLI runs the CLI in-process with fresh settings and log folders.
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	return newCLIEnv(t).run(t, args...)
 }
 
 // TestDASHDecodesToSourceFrames packages every kind of test input with both schemes and checks,
@@ -79,9 +94,9 @@ func TestDASHDecodesToSourceFrames(t *testing.T) {
 					joined := mediatest.JoinDASH(t, filepath.Join(out, title, "dash", rep.ID), rep.SegmentTemplate.Timescale)
 					switch as.ContentType {
 					case "video":
-						compareVideo(t, src, joined)
+						compareVideo(t, src, joined, testKey)
 					case "audio":
-						compareAudio(t, src, joined)
+						compareAudio(t, src, joined, testKey)
 					}
 				}
 				if got := len(m.AdaptationSets); (in.video && got != 2) || (!in.video && got != 1) {
@@ -112,10 +127,10 @@ func readMPD(t *testing.T, path string) *mpd.MPD {
 	return m
 }
 
-func compareVideo(t *testing.T, src, joined string) {
+func compareVideo(t *testing.T, src, joined, key string) {
 	t.Helper()
 	want := mediatest.VideoFrames(t, src, "")
-	got := mediatest.VideoFrames(t, joined, testKey)
+	got := mediatest.VideoFrames(t, joined, key)
 	if len(got) != len(want) {
 		t.Fatalf("video: %d frames decoded, source has %d", len(got), len(want))
 	}
@@ -128,10 +143,10 @@ func compareVideo(t *testing.T, src, joined string) {
 
 // compareAudio requires the output's decoded samples to contain the source's, bit-exact, from the
 // first to the last, after the constant priming offset.
-func compareAudio(t *testing.T, src, joined string) {
+func compareAudio(t *testing.T, src, joined, key string) {
 	t.Helper()
 	want := mediatest.AudioPCM(t, src, "")
-	got := mediatest.AudioPCM(t, joined, testKey)
+	got := mediatest.AudioPCM(t, joined, key)
 	off := mediatest.AudioOffset(want, got, 8*2048*4)
 	if off < 0 {
 		t.Fatalf("audio: the source's first samples are not in the output (%d vs %d bytes)", len(got), len(want))

@@ -25,11 +25,12 @@ const (
 )
 
 // newTestWindow opens the main window in a headless test app, wired to the real app layer as
-// main.go wires it, with settings and log file in temporary folders.
+// main.go wires it, with settings, secrets and log file in temporary folders.
 func newTestWindow(t *testing.T) *MainWindow {
 	t.Helper()
 	t.Setenv("DRMPACK_CONFIG_DIR", t.TempDir())
 	t.Setenv("DRMPACK_LOG_DIR", t.TempDir())
+	t.Setenv("DRMPACK_SECRETS", "file") // never the developer's keychain
 	a := test.NewTempApp(t)
 	session := app.OpenGUI()
 	t.Cleanup(func() { session.Close() })

@@ -3,11 +3,9 @@ package keyservice
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"drmpack/internal/kmstest"
 	"drmpack/packager/cpix"
 	"drmpack/packager/errcode"
 	"drmpack/packager/keys"
@@ -31,109 +30,9 @@ const (
 	packagerKey = "PK0123456789abcdefPK0123456789abcdefPK0123456789abcdefPK01234567"
 )
 
-// vendorKMS imitates the vendor's CPIX KMS: the token in the path, SPEKE v1 requests, KIDs it
-// derives itself, ASCII explicit IVs, its own prefixes. mode picks a failure.
-type vendorKMS struct {
-	mode     string // "", "json", "500", "slow", "drop", "flaky", "no-rules"
-	attempts atomic.Int32
-	lastBody atomic.Value
-}
-
-func derive(parts ...string) []byte {
-	h := sha256.Sum256([]byte(strings.Join(parts, "|")))
-	return h[:16]
-}
-
-func (v *vendorKMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	n := v.attempts.Add(1)
-	token := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
-	var cred struct {
-		SiteID    string `json:"site_id"`
-		AccessKey string `json:"access_key"`
-	}
-	raw, _ := base64.StdEncoding.DecodeString(token)
-	if json.Unmarshal(raw, &cred) != nil || cred.SiteID != siteID || cred.AccessKey != packagerKey {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"error_code":"4001","error_message":"invalid enc-token %s"}`, token)
-		return
-	}
-	body, _ := io.ReadAll(r.Body)
-	v.lastBody.Store(body)
-	switch {
-	case v.mode == "json":
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprint(w, `{"error_code":"5001","error_message":"CID not allowed for this site"}`)
-		return
-	case v.mode == "500":
-		http.Error(w, "internal error: database unavailable (access_key="+cred.AccessKey+")", 500)
-		return
-	case v.mode == "flaky" && n == 1:
-		http.Error(w, "busy", http.StatusServiceUnavailable)
-		return
-	case v.mode == "slow":
-		time.Sleep(2 * time.Second)
-	case v.mode == "drop":
-		conn, _, _ := w.(http.Hijacker).Hijack()
-		conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n<cpix:CPIX"))
-		conn.Close()
-		return
-	}
-	req, err := cpix.Parse(body)
-	if err != nil {
-		http.Error(w, err.Error(), 400)
-		return
-	}
-	cid := req.ID
-	var out strings.Builder
-	out.WriteString(`<?xml version="1.0" encoding="UTF-8"?><c:CPIX xmlns:c="urn:dashif:org:cpix" xmlns:k="urn:ietf:params:xml:ns:keyprov:pskc" id="` + cid + `"><c:ContentKeyList>`)
-	typeOf := map[keys.KID]string{}
-	for _, u := range req.UsageRules {
-		typeOf[u.KID] = u.IntendedTrackType
-	}
-	var drm, rules strings.Builder
-	for _, ck := range req.ContentKeys {
-		tt := typeOf[ck.KID]
-		kid := derive("kid", cid, tt)
-		kidUUID := keys.KID(kid).UUID()
-		fmt.Fprintf(&out, `<c:ContentKey kid="%s" explicitIV="%s"><c:Data><k:Secret><k:PlainValue>%s</k:PlainValue></k:Secret></c:Data></c:ContentKey>`,
-			kidUUID, base64.StdEncoding.EncodeToString([]byte("IV" + tt + "_ascii_iv_16")[:16]), base64.StdEncoding.EncodeToString(derive("key", cid, tt)))
-		for _, ds := range req.DRMSystems {
-			if ds.KID != ck.KID {
-				continue
-			}
-			fmt.Fprintf(&drm, `<c:DRMSystem kid="%s" systemId="%s">`, kidUUID, strings.ToUpper(ds.SystemID.String()))
-			switch ds.SystemID {
-			case pssh.Widevine:
-				// The service's own Widevine data: provider "inkaentworks" and a track_type field.
-				data := append([]byte{0x08, 0x01, 0x12, 0x10}, kid...)
-				data = append(data, 0x1a, 0x0c)
-				data = append(data, "inkaentworks"...)
-				data = append(data, 0x2a, byte(len(tt)))
-				data = append(data, tt...)
-				fmt.Fprintf(&drm, `<c:PSSH>%s</c:PSSH>`, base64.StdEncoding.EncodeToString(pssh.Box(pssh.Widevine, data)))
-			case pssh.FairPlay:
-				uri := "skd://" + cid + "/" + keys.KID(kid).Hex()
-				fmt.Fprintf(&drm, `<c:URIExtXKey>%s</c:URIExtXKey><c:HLSSignalingData playlist="media">%s</c:HLSSignalingData>`,
-					base64.StdEncoding.EncodeToString([]byte(uri)), base64.StdEncoding.EncodeToString([]byte(`#EXT-X-KEY:METHOD=SAMPLE-AES,URI="`+uri+`",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`)))
-			case pssh.NCG:
-				fmt.Fprintf(&drm, `<c:URIExtXKey>%s</c:URIExtXKey>`, base64.StdEncoding.EncodeToString([]byte("ncg-cek-"+tt)))
-			}
-			drm.WriteString(`</c:DRMSystem>`)
-		}
-		fmt.Fprintf(&rules, `<c:ContentKeyUsageRule kid="%s" intendedTrackType="%s"/>`, kidUUID, tt)
-	}
-	out.WriteString(`</c:ContentKeyList><c:DRMSystemList>` + drm.String() + `</c:DRMSystemList>`)
-	if v.mode != "no-rules" {
-		out.WriteString(`<c:ContentKeyUsageRuleList>` + rules.String() + `</c:ContentKeyUsageRuleList>`)
-	}
-	out.WriteString(`</c:CPIX>`)
-	w.Header().Set("Content-Type", "application/xml")
-	io.WriteString(w, out.String())
-}
-
-func vendorClient(t *testing.T, mode string) (*PallyCon, *vendorKMS) {
+func vendorClient(t *testing.T, mode string) (*PallyCon, *kmstest.Vendor) {
 	t.Helper()
-	v := &vendorKMS{mode: mode}
+	v := &kmstest.Vendor{Mode: mode, SiteID: siteID, PackagerKey: packagerKey}
 	srv := httptest.NewServer(v)
 	t.Cleanup(srv.Close)
 	token, err := EncToken(siteID, packagerKey)
@@ -158,7 +57,7 @@ func TestVendorKMSKeysAreMappedByTrackType(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k.KID != keys.KID(derive("kid", "movie-7", string(tt))) || k.Key != keys.Secret(derive("key", "movie-7", string(tt))) {
+		if k.KID != keys.KID(kmstest.Derive("kid", "movie-7", string(tt))) || k.Key != keys.Secret(kmstest.Derive("key", "movie-7", string(tt))) {
 			t.Errorf("%s: not the service's derived KID and key", tt)
 		}
 		if string(k.IV) != ("IV" + string(tt) + "_ascii_iv_16")[:16] {
@@ -179,7 +78,7 @@ func TestVendorKMSKeysAreMappedByTrackType(t *testing.T) {
 	}
 	// The request is the vendor's dialect: the CID in the root id, a DRMSystem per key × DRM,
 	// usage rules by track type.
-	req, err := cpix.Parse(v.lastBody.Load().([]byte))
+	req, err := cpix.Parse(v.LastBody.Load().([]byte))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +144,7 @@ func TestVendorKMSFailures(t *testing.T) {
 			cl, v := vendorClient(t, c.mode)
 			_, err := cl.Keys(context.Background(), request)
 			assertCode(t, err, c.code, c.info, packagerKey, token)
-			if got := v.attempts.Load(); got != c.attempts {
+			if got := v.Attempts.Load(); got != c.attempts {
 				t.Errorf("%d attempts, want %d", got, c.attempts)
 			}
 		})
@@ -258,8 +157,8 @@ func TestVendorKMSFailures(t *testing.T) {
 	})
 	t.Run("flaky", func(t *testing.T) {
 		cl, v := vendorClient(t, "flaky")
-		if _, err := cl.Keys(context.Background(), request); err != nil || v.attempts.Load() != 2 {
-			t.Fatalf("a 503 then an answer: %v after %d attempts", err, v.attempts.Load())
+		if _, err := cl.Keys(context.Background(), request); err != nil || v.Attempts.Load() != 2 {
+			t.Fatalf("a 503 then an answer: %v after %d attempts", err, v.Attempts.Load())
 		}
 	})
 	t.Run("unreachable", func(t *testing.T) {
@@ -277,7 +176,7 @@ func TestVendorKMSFailures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if k, _ := set.For(keys.Audio); k.KID != keys.KID(derive("kid", "movie-7", "AUDIO")) {
+		if k, _ := set.For(keys.Audio); k.KID != keys.KID(kmstest.Derive("kid", "movie-7", "AUDIO")) {
 			t.Fatal("order mapping failed")
 		}
 	})
