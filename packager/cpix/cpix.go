@@ -8,6 +8,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
@@ -234,6 +235,9 @@ var ErrNotCPIX = errors.New("not a CPIX document")
 func Parse(b []byte) (*Document, error) {
 	var x xmlDocument
 	dec := xml.NewDecoder(bytes.NewReader(b))
+	// Key services declare UTF-8, ISO-8859-1 or US-ASCII; CPIX content is ASCII apart from
+	// content IDs, so any declared charset is read as UTF-8 rather than refused.
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
 	root, err := firstElement(dec)
 	if err != nil {
 		return nil, err

@@ -196,20 +196,34 @@ func addSignalling(k *keys.Key, ds cpix.DRMSystem) error {
 	case pssh.NCG:
 		k.NCGKey = keys.SecretText(strings.TrimSpace(string(ds.URIExtXKey)))
 	default:
-		if len(ds.PSSH) == 0 {
-			return nil
-		}
-		sys, _, _, err := pssh.ParseBox(ds.PSSH)
-		if err != nil {
-			return fmt.Errorf("PSSH for %s: %v", ds.SystemID, err)
-		}
-		if sys != ds.SystemID {
-			return fmt.Errorf("PSSH in the DRMSystem of %s is a box of %s", ds.SystemID, sys)
+		box, err := psshFrom(ds)
+		if err != nil || box == nil {
+			return err
 		}
 		if k.PSSH == nil {
 			k.PSSH = map[[16]byte][]byte{}
 		}
-		k.PSSH[sys] = ds.PSSH
+		k.PSSH[ds.SystemID] = box
 	}
 	return nil
+}
+
+// psshFrom finds the pssh box in a DRMSystem: the PSSH element as a complete box, or — services
+// differ — a bare payload in PSSH or ContentProtectionData that is wrapped into one. nil when the
+// entry carries none (the engine then builds its own).
+func psshFrom(ds cpix.DRMSystem) ([]byte, error) {
+	for _, v := range [][]byte{ds.PSSH, ds.ContentProtectionData} {
+		if len(v) == 0 || v[0] == '<' { // ContentProtectionData may be MPD XML: not a payload
+			continue
+		}
+		sys, _, _, err := pssh.ParseBox(v)
+		if err != nil {
+			return pssh.Box(ds.SystemID, v), nil
+		}
+		if sys != ds.SystemID {
+			return nil, fmt.Errorf("PSSH in the DRMSystem of %s is a box of %s", ds.SystemID, sys)
+		}
+		return v, nil
+	}
+	return nil, nil
 }

@@ -268,3 +268,25 @@ func TestCIDCallback(t *testing.T) {
 		assertCode(t, err, errcode.RequestFailed, "no answer within 300ms")
 	}
 }
+
+func TestPSSHPayloadsAreWrapped(t *testing.T) {
+	payload := []byte{0x08, 0x01, 0x12, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	for name, ds := range map[string]cpix.DRMSystem{
+		"box":            {SystemID: pssh.Widevine, PSSH: pssh.Box(pssh.Widevine, payload)},
+		"bare payload":   {SystemID: pssh.Widevine, PSSH: payload},
+		"in CPD":         {SystemID: pssh.Widevine, ContentProtectionData: payload},
+		"CPD is MPD XML": {SystemID: pssh.Widevine, PSSH: payload, ContentProtectionData: []byte("<cenc:pssh>x</cenc:pssh>")},
+	} {
+		var k keys.Key
+		if err := addSignalling(&k, ds); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !bytes.Equal(k.PSSH[pssh.Widevine], pssh.Box(pssh.Widevine, payload)) {
+			t.Errorf("%s: pssh %x", name, k.PSSH[pssh.Widevine])
+		}
+	}
+	var k keys.Key
+	if err := addSignalling(&k, cpix.DRMSystem{SystemID: pssh.PlayReady, PSSH: pssh.Box(pssh.Widevine, payload)}); err == nil {
+		t.Fatal("a Widevine box in the PlayReady entry was accepted")
+	}
+}
