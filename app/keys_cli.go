@@ -9,13 +9,13 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"drmpack/internal/atomicfile"
 	"drmpack/packager/errcode"
 	"drmpack/packager/kms"
 	"drmpack/settings"
@@ -109,30 +109,11 @@ func keysExport(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	// The document holds the keys in the clear: only the user may read it.
-	if err := writePrivateFile(out, doc.Marshal()); err != nil {
+	if err := atomicfile.Write(out, doc.Marshal(), 0o600); err != nil {
 		return failed(stderr, errcode.Wrap(errcode.FileAccess, err, "write "+out))
 	}
 	fmt.Fprintf(stderr, "wrote %s: CPIX %s, %d key(s) for content ID %q\n", out, "2.3", len(entries), cid)
 	return exitOK
-}
-
-// writePrivateFile writes b to path (0600) through a temporary file, so a failure leaves nothing.
-func writePrivateFile(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".drmpack-*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
 }
 
 // failed prints a failure's XML block and returns the failed-job exit status.

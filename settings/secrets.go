@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"drmpack/internal/atomicfile"
 )
 
 // Names of the secrets drmpack keeps.
@@ -163,5 +165,5 @@ func SetSecret(name, value string) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(p, append(b, '\n'), 0o600)
+	return atomicfile.Write(p, append(b, '\n'), 0o600)
 }

@@ -3,6 +3,7 @@
 package settings
 
 import (
+	"drmpack/internal/atomicfile"
 	"encoding/json"
 	"errors"
 	"io/fs"
@@ -130,31 +131,5 @@ func Save(s Settings) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(p, append(b, '\n'), 0o600)
-}
-
-// writeFileAtomic replaces the file at p with b through a temporary file and a rename, creating
-// the folder (private to the user) when missing.
-func writeFileAtomic(p string, b []byte, perm os.FileMode) error {
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), filepath.Base(p)+"-*.tmp")
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(b)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), p)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-	}
-	return err
+	return atomicfile.Write(p, append(b, '\n'), 0o600)
 }
