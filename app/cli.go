@@ -51,7 +51,7 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, keys, kms, settings, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, keys, kms, ncg, settings, version, help)"))
 	}
 	switch args[0] {
 	case "package":
@@ -60,6 +60,8 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		return dimsCommand(args[1:], stdout, stderr)
 	case "keys":
 		return keysCommand(args[1:], stdout, stderr)
+	case "ncg":
+		return ncgCommand(args[1:], stdout, stderr)
 	case "kms":
 		return kmsCommand(args[1:], stdout, stderr)
 	case "settings":
@@ -71,7 +73,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, keys, kms, settings, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, keys, kms, ncg, settings, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -109,6 +111,8 @@ Commands:
   drmpack dims IN RECIPE -o OUT     apply media-server DIMS image commands (--config FILE)
   drmpack keys export --cid ID -o F write the local key store's keys of a title as CPIX 2.3
   drmpack keys list [--cid ID]      list the local key store (content ID, track type, KID; no keys)
+  drmpack ncg decrypt IN -o OUT     decrypt drmpack's NCG container (--key [KID:]KEY; default: local store)
+  drmpack ncg info IN               show an NCG file's header (no secrets)
   drmpack kms serve [--listen ADDR] serve the local key store as a CPIX 2.3 key server (--token)
   drmpack settings get|set|unset    show or change saved settings and secrets
   drmpack version                   print the version

@@ -110,7 +110,7 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		}
 	}
 	p.log("%s Packaging start (%s)", strings.ToUpper(strings.Join(opts.DRM, "+")), time.Now().Format("2006-01-02 15:04:05"))
-	size, err := checkInput(input)
+	size, err := CheckInput(input)
 	if err != nil {
 		return Result{}, err
 	}
@@ -266,8 +266,9 @@ func writeJSON(path string, v any) error {
 	return os.WriteFile(path, append(b, '\n'), 0o644)
 }
 
-// checkInput maps the ways an input can be unusable to the manual's codes.
-func checkInput(path string) (int64, error) {
+// CheckInput returns the size of an input file, mapping the ways it can be unusable to the
+// manual's codes (1201, 1202, 1207, 1102 for a folder).
+func CheckInput(path string) (int64, error) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
