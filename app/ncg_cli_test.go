@@ -1,0 +1,87 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"drmpack/packager/keys"
+	"drmpack/packager/ncg"
+)
+
+// writeNCG protects plain under the test key with the library, for the CLI's reader to open.
+func writeNCG(t *testing.T, plain []byte) string {
+	t.Helper()
+	raw, err := keys.ParseRaw([]string{testRawKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if _, err := ncg.Encrypt(context.Background(), &out, bytes.NewReader(plain), int64(len(plain)), raw[0],
+		ncg.Meta{CID: "cid-1", Name: "orig.bin", MediaType: "application/octet-stream"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "orig.bin.ncg")
+	if err := os.WriteFile(path, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestNCGInfoAndDecrypt(t *testing.T) {
+	plain := bytes.Repeat([]byte("drmpack ncg "), 20000)
+	in := writeNCG(t, plain)
+	code, stdout, stderr := runCLI(t, "ncg", "info", in)
+	if code != 0 || !strings.Contains(stdout, "cid:        cid-1") || !strings.Contains(stdout, "not the vendor's NCG") || strings.Contains(stdout+stderr, testKey) {
+		t.Fatalf("info: %d\n%s%s", code, stdout, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "orig.bin")
+	if code, _, stderr := runCLI(t, "ncg", "decrypt", in, "-o", out, "--key", testRawKey); code != 0 {
+		t.Fatalf("decrypt: %d %s", code, stderr)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, plain) {
+		t.Fatal("decrypted file differs from the original")
+	}
+	if code, _, _ := runCLI(t, "ncg", "decrypt", in, "-o", out+"2", "--key", testKey); code != 0 {
+		t.Fatal("a key without its KID was refused")
+	}
+}
+
+func TestNCGDecryptFailuresLeaveNothing(t *testing.T) {
+	in := writeNCG(t, bytes.Repeat([]byte{1}, 100_000))
+	tampered := filepath.Join(t.TempDir(), "tampered.ncg")
+	b, _ := os.ReadFile(in)
+	b[len(b)-40] ^= 0xff
+	os.WriteFile(tampered, b, 0o644)
+	notNCG := filepath.Join(t.TempDir(), "plain.mp4")
+	os.WriteFile(notNCG, bytes.Repeat([]byte("x"), 200), 0o644)
+	for name, c := range map[string]struct {
+		in   string
+		args []string
+		code string
+	}{
+		"wrong key":       {in, []string{"--key", audioKey}, "2005"},
+		"KID mismatch":    {in, []string{"--key", audioKID + ":" + testKey}, "2005"},
+		"no key in store": {in, nil, "2004"},
+		"tampered":        {tampered, []string{"--key", testRawKey}, "2003"},
+		"not NCG":         {notNCG, []string{"--key", testRawKey}, "1102"},
+		"missing":         {in + ".nope", []string{"--key", testRawKey}, "1201"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			code, _, stderr := runCLI(t, append([]string{"ncg", "decrypt", c.in, "-o", filepath.Join(dir, "out")}, c.args...)...)
+			if code != exitFailed || !strings.Contains(stderr, "<RESULT>"+c.code+"</RESULT>") {
+				t.Fatalf("exit %d, want code %s:\n%s", code, c.code, stderr)
+			}
+			if strings.Contains(stderr, testKey) || strings.Contains(stderr, audioKey) {
+				t.Fatal("a key reached the error output")
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Fatalf("left %v", entries)
+			}
+		})
+	}
+}
