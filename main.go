@@ -28,6 +28,9 @@ func main() {
 		OutDir:         session.Settings().OutDir,
 		RememberOutDir: session.RememberOutDir,
 		Warnings:       session.Warnings,
+		SettingsFields: session.SettingsFields,
+		SaveSettings:   session.SaveSettings,
+		About:          session.About,
 	}
 	w := ui.NewMainWindow(a, deps)
 	// Files given on the command line (a file manager's "Open with") start in the list.

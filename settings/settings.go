@@ -133,3 +133,17 @@ func Save(s Settings) error {
 	}
 	return atomicfile.Write(p, append(b, '\n'), 0o600)
 }
+
+// Field is one entry of a settings form (the window's Setting dialog): what it edits, how it is
+// labelled, and its current value. Secret fields never carry their value: Value is empty and
+// IsSet says whether one is stored.
+type Field struct {
+	Name     string // the `drmpack settings` name, e.g. "site-id"
+	Label    string
+	Help     string
+	Value    string
+	Secret   bool
+	IsSet    bool
+	Choices  []string // a closed list (a select), when not empty
+	Advanced bool     // shown in the dialog's Advanced part
+}

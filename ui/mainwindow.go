@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"drmpack/packager"
+	"drmpack/settings"
 )
 
 // Choices are what the window decides for one packaging run.
@@ -36,6 +37,12 @@ type Deps struct {
 	RememberOutDir func(string) error
 	// Warnings are problems found while starting up, shown first in the log view.
 	Warnings []string
+	// SettingsFields and SaveSettings back the Setting dialog (both nil: no Setting button).
+	// SaveSettings validates all values and saves none when one is wrong.
+	SettingsFields func() []settings.Field
+	SaveSettings   func(map[string]string) error
+	// About is the About dialog's text.
+	About func() string
 }
 
 // MainWindow is the packaging workstation's main window.
@@ -45,6 +52,9 @@ type MainWindow struct {
 
 	outDir *widget.Entry
 	browse *widget.Button
+
+	settingsButton, about *widget.Button
+	settingsOpen          *settingsDialog // the Setting dialog last opened
 
 	addFile, addFolder                      *widget.Button
 	removeFile, removeAll, removeSuccessful *widget.Button
@@ -92,6 +102,11 @@ func (w *MainWindow) build(a fyne.App) {
 	w.outDir.SetPlaceHolder("Folder that receives <title>/dash/…")
 	w.outDir.SetText(w.deps.OutDir)
 	w.browse = widget.NewButtonWithIcon("Browse", theme.FolderOpenIcon(), w.browseOutDir)
+	w.settingsButton = widget.NewButtonWithIcon("Setting", theme.SettingsIcon(), w.showSettings)
+	if w.deps.SettingsFields == nil {
+		w.settingsButton.Hide()
+	}
+	w.about = widget.NewButtonWithIcon("About", theme.HelpIcon(), w.showAbout)
 
 	w.addFile = widget.NewButtonWithIcon("Add File", theme.FileIcon(), w.showAddFile)
 	w.addFolder = widget.NewButtonWithIcon("Add Folder", theme.FolderIcon(), w.showAddFolder)
@@ -126,8 +141,8 @@ func (w *MainWindow) build(a fyne.App) {
 // behind a movable divider.
 func (w *MainWindow) layout() fyne.CanvasObject {
 	destination := container.NewBorder(nil, nil, boldLabel("Destination Folder"), w.browse, w.outDir)
-	listButtons := container.NewHBox(w.addFile, w.addFolder, widget.NewSeparator(),
-		w.removeFile, w.removeAll, w.removeSuccessful)
+	listButtons := container.NewBorder(nil, nil, container.NewHBox(w.addFile, w.addFolder, widget.NewSeparator(),
+		w.removeFile, w.removeAll, w.removeSuccessful), container.NewHBox(w.settingsButton, w.about))
 	top := container.NewVBox(destination, listButtons)
 
 	coming := widget.NewLabelWithStyle("NCG, HLS: coming", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})

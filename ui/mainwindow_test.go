@@ -42,6 +42,9 @@ func newTestWindow(t *testing.T) *MainWindow {
 		OutDir:         session.Settings().OutDir,
 		RememberOutDir: session.RememberOutDir,
 		Warnings:       session.Warnings,
+		SettingsFields: session.SettingsFields,
+		SaveSettings:   session.SaveSettings,
+		About:          session.About,
 	})
 	t.Cleanup(w.Window.Close)
 	return w

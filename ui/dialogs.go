@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+)
+
+// settingsDialog is the manual's Setting screen: Site ID, Packager Key (masked) and Confirm, with
+// the key source, KMS, CID callback, licence URL and packaging defaults under Advanced.
+type settingsDialog struct {
+	dialog *dialog.CustomDialog
+	// inputs reads each field's value as the user left it.
+	inputs map[string]func() string
+	// widgets are the form's inputs by field name, for tests.
+	widgets map[string]fyne.CanvasObject
+	status  *widget.Label
+}
+
+// showSettings opens the Setting dialog; Confirm saves through Deps.SaveSettings and closes it,
+// or shows why the values were refused and stays open.
+func (w *MainWindow) showSettings() {
+	if w.deps.SettingsFields == nil || w.deps.SaveSettings == nil {
+		return
+	}
+	d := &settingsDialog{inputs: map[string]func() string{}, widgets: map[string]fyne.CanvasObject{}}
+	basic, advanced := widget.NewForm(), widget.NewForm()
+	for _, f := range w.deps.SettingsFields() {
+		var input fyne.CanvasObject
+		switch {
+		case f.Secret:
+			e := widget.NewPasswordEntry()
+			e.SetPlaceHolder("not set")
+			if f.IsSet {
+				e.SetPlaceHolder("stored (type to replace)")
+			}
+			input, d.inputs[f.Name] = e, func() string { return e.Text }
+		case len(f.Choices) > 0:
+			s := widget.NewSelect(f.Choices, nil)
+			s.Selected = f.Value
+			input, d.inputs[f.Name] = s, func() string { return s.Selected }
+		default:
+			e := widget.NewEntry()
+			e.SetText(f.Value)
+			input, d.inputs[f.Name] = e, func() string { return e.Text }
+		}
+		d.widgets[f.Name] = input
+		item := widget.NewFormItem(f.Label, input)
+		item.HintText = f.Help
+		if f.Advanced {
+			advanced.AppendItem(item)
+		} else {
+			basic.AppendItem(item)
+		}
+	}
+	d.status = widget.NewLabel("")
+	d.status.Wrapping = fyne.TextWrapWord
+	d.status.Importance = widget.DangerImportance
+	more := widget.NewAccordion(widget.NewAccordionItem("Advanced", advanced))
+	confirm := widget.NewButton("Confirm", func() { w.confirmSettings(d) })
+	confirm.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { d.dialog.Hide() })
+	content := container.NewVBox(basic, more, d.status)
+	d.dialog = dialog.NewCustomWithoutButtons("Setting", container.NewVScroll(content), w.Window)
+	d.dialog.SetButtons([]fyne.CanvasObject{cancel, confirm})
+	d.dialog.Resize(fyne.NewSize(640, 560))
+	w.settingsOpen = d
+	d.dialog.Show()
+}
+
+func (w *MainWindow) confirmSettings(d *settingsDialog) {
+	values := map[string]string{}
+	for name, read := range d.inputs {
+		values[name] = read()
+	}
+	if err := w.deps.SaveSettings(values); err != nil {
+		d.status.SetText("Not saved: " + err.Error())
+		return
+	}
+	d.dialog.Hide()
+	w.logLine("Settings saved")
+}
+
+// showAbout shows the version, where files live, the NCG statement and the licences.
+func (w *MainWindow) showAbout() {
+	text := "drmpack"
+	if w.deps.About != nil {
+		text = w.deps.About()
+	}
+	body := widget.NewLabel(text)
+	body.Wrapping = fyne.TextWrapWord
+	body.Selectable = true
+	d := dialog.NewCustom("About drmpack", "Close", container.NewVScroll(body), w.Window)
+	d.Resize(fyne.NewSize(640, 520))
+	d.Show()
+}
