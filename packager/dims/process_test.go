@@ -644,3 +644,57 @@ func TestProcessFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAnimatedGIFLocalPalettes uses frames with their own (local) colour tables, as GIF
+// optimisers write them: a full first frame in 200 blues, then partial frames in 200 reds and
+// 200 greens. Every composed picture shows colours of several palettes, so a frame's own
+// palette cannot represent it. ImageMagick renders our output and resizes the original; the
+// two must agree frame by frame.
+func TestAnimatedGIFLocalPalettes(t *testing.T) {
+	requireImageMagick(t)
+	shades := func(c func(v uint8) color.RGBA) color.Palette {
+		var p color.Palette
+		for i := range 200 {
+			p = append(p, c(uint8(i+40)))
+		}
+		return p
+	}
+	ramp := func(r image.Rectangle, pal color.Palette) *image.Paletted {
+		p := image.NewPaletted(r, pal)
+		for y := range r.Dy() {
+			for x := range r.Dx() {
+				p.Pix[y*p.Stride+x] = uint8((x + y) * 199 / (r.Dx() + r.Dy()))
+			}
+		}
+		return p
+	}
+	blues := shades(func(v uint8) color.RGBA { return color.RGBA{0, v / 2, v, 255} })
+	g := &gif.GIF{
+		Image: []*image.Paletted{
+			ramp(image.Rect(0, 0, 120, 90), blues),
+			ramp(image.Rect(10, 10, 60, 50), shades(func(v uint8) color.RGBA { return color.RGBA{v, 0, v / 3, 255} })),
+			ramp(image.Rect(50, 30, 110, 80), shades(func(v uint8) color.RGBA { return color.RGBA{v / 4, v, 0, 255} })),
+		},
+		Delay:    []int{10, 20, 30},
+		Disposal: []byte{gif.DisposalNone, gif.DisposalNone, gif.DisposalNone},
+		Config:   image.Config{ColorModel: blues, Width: 120, Height: 90},
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.gif", b.Bytes())
+	writeFile(t, dir, "out.gif", mustProcess(t, b.Bytes(), "/resize/60x45/", nil))
+	magick(t, in, "-coalesce", "-resize", "60x45", filepath.Join(dir, "want-%d.png"))
+	magick(t, filepath.Join(dir, "out.gif"), "-coalesce", filepath.Join(dir, "got-%d.png"))
+	for i := range g.Image {
+		want := decode(t, readFile(t, filepath.Join(dir, fmt.Sprintf("want-%d.png", i))))
+		got := decode(t, readFile(t, filepath.Join(dir, fmt.Sprintf("got-%d.png", i))))
+		if p := psnr(got, want); p < 30 {
+			t.Errorf("frame %d: PSNR %.1f dB against ImageMagick, want ≥ 30", i, p)
+		} else {
+			t.Logf("frame %d: PSNR %.1f dB against ImageMagick", i, p)
+		}
+	}
+}
