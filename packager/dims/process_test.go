@@ -151,6 +151,9 @@ func TestRecipeParsing(t *testing.T) {
 		"/byoriginal/size1/":                       "/byoriginal/size1/",
 		"/firstframeonly/ON/resize/200x200/":       "/firstframeonly/ON/resize/200x200/",
 		"/thumbnail/50%x30%/":                      "/thumbnail/50%25x30%25/",
+		"/thumbnail/50%25x30%/":                    "/thumbnail/50%25x30%25/",
+		"/thumbnail/50%x30%25/":                    "/thumbnail/50%25x30%25/",
+		"/thumbnail/100x100%3E/":                   "/thumbnail/100x100%3E/",
 		"/format/JPEG/":                            "/format/jpg/",
 	} {
 		r, err := ParseRecipe(in)
