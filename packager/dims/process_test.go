@@ -9,8 +9,8 @@ import (
 	"image/color"
 	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"drmpack/packager/jpegopt"
@@ -633,18 +633,86 @@ func TestTransparencyKept(t *testing.T) {
 	}
 }
 
-func TestProcessFiles(t *testing.T) {
-	// A smoke test over every command at once, as the manual's last example.
-	src := encodePNG(t, testImage(300, 200))
-	out, ct, err := Process(src, "/thumbnail/78x110/format/png/quality/50/", nil)
-	if err != nil || ct != "image/png" {
+// TestManualExamples runs every URL example of the manual's DIMS section on a 1280×960 JPEG
+// (and the animated GIF ones on an animation), with the manual's own configuration, and asks
+// ImageMagick for the sizes of the same geometry on the same file and for the frames and sizes
+// of what we wrote.
+func TestManualExamples(t *testing.T) {
+	requireImageMagick(t)
+	dir := t.TempDir()
+	plasma := filepath.Join(dir, "plasma.png")
+	magick(t, "-seed", "5", "-size", "1280x960", "plasma:fractal", plasma)
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, decode(t, readFile(t, plasma)), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	if b := decode(t, out).Bounds(); b.Dx() != 78 || b.Dy() != 52 {
-		t.Errorf("thumbnail/78x110 of 300x200: %v", b)
+	photo := writeFile(t, dir, "img.jpg", jb.Bytes())
+	anim := writeFile(t, dir, "anim.gif", animation(t))
+	for _, name := range []string{"small.jpg", "medium.jpg", "big.jpg", "wmark_s.png"} {
+		magick(t, "-size", "40x30", "gradient:red-blue", filepath.Join(dir, name))
 	}
-	if _, err := png.Decode(bytes.NewReader(out)); err != nil {
+	cfg, err := ParseConfig([]byte(`<Dims Status="Active" Keyword="dims" port="8500">
+   <Composite Name="watermark1" File="` + dir + `/small.jpg" />
+   <Composite Name="water1" File="` + dir + `/small.jpg" />
+   <Composite Name="water2" File="` + dir + `/medium.jpg" Gravity="se" Geometry="+0+0" Dissolve="50" />
+   <Composite Name="water3" File="` + dir + `/big.jpg" Gravity="se" Geometry="+10+10" Dissolve="50" />
+   <Composite Name="water_ratio" File="` + dir + `/wmark_s.png" Gravity="s" Geometry="+0+15%" Dissolve="100" />
+   <ByOriginal Name="size1">
+      <Condition Width="1024" Height="768">/quality/50/</Condition>
+      <Condition>/resize/1024x768/</Condition>
+   </ByOriginal>
+   <ByOriginal Name="size_water">
+      <Condition Width="400">/composite/water1/</Condition>
+      <Condition Width="800">/composite/water2/</Condition>
+      <Condition>/composite/water3/</Condition>
+   </ByOriginal>
+</Dims>`))
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src, recipe, contentType string
+		imArgs                   []string // what ImageMagick does to the source for the same sizes
+	}{
+		{photo, "/optimize", "image/jpeg", nil},
+		{photo, "/resize/500x500/", "image/jpeg", []string{"-resize", "500x500"}},
+		{photo, "/crop/400x400/", "image/jpeg", []string{"-crop", "400x400+0+0"}},
+		{photo, "/composite/watermark1/", "image/jpeg", nil},
+		{photo, "/resize/100x100/optimize", "image/jpeg", []string{"-resize", "100x100"}},
+		{photo, "/crop/100x200+20+30/", "image/jpeg", []string{"-crop", "100x200+20+30"}},
+		{photo, "/thumbnail/78x110/", "image/jpeg", []string{"-thumbnail", "78x110"}},
+		{photo, "/resize/200x200/", "image/jpeg", []string{"-resize", "200x200"}},
+		{photo, "/format/png/", "image/png", nil},
+		{photo, "/quality/25/", "image/jpeg", nil},
+		{photo, "/composite/water1/", "image/jpeg", nil},
+		{photo, "/byoriginal/size1/", "image/jpeg", []string{"-resize", "1024x768"}},
+		{photo, "/byoriginal/size_water/", "image/jpeg", nil},
+		{anim, "/firstframeonly/on/resize/200x200/", "image/gif", []string{"-delete", "1--1", "-resize", "200x200"}},
+		{anim, "/firstframeonly/off/resize/200x200/", "image/gif", []string{"-coalesce", "-resize", "200x200"}},
+		{photo, "/thumbnail/78x110/format/png/quality/50/", "image/png", []string{"-thumbnail", "78x110"}},
+	} {
+		src := readFile(t, c.src)
+		out, ct, err := Process(src, c.recipe, cfg)
+		if err != nil {
+			t.Errorf("%s: %v (%s)", c.recipe, err, err.(*Error).Detail)
+			continue
+		}
+		got := writeFile(t, dir, "out", out)
+		if ct != c.contentType || contentTypeOf(out) != ct {
+			t.Errorf("%s: %s, wrote %s, want %s", c.recipe, ct, contentTypeOf(out), c.contentType)
+		}
+		want := magick(t, append(append([]string{c.src}, c.imArgs...), "+repage", "-format", `%wx%h\n`, "info:")...)
+		if have := magick(t, got, "-format", `%wx%h\n`, "info:"); have != want {
+			t.Errorf("%s: frames %q, ImageMagick %q", c.recipe, have, want)
+		}
+		if strings.Contains(c.recipe, "optimize") && strings.Count(c.recipe, "/") == 1 {
+			if len(out) >= len(src) || maxDiff(decode(t, out), decode(t, src)) != 0 {
+				t.Errorf("%s: %d bytes from %d, or pixels changed", c.recipe, len(out), len(src))
+			}
+		}
+	}
+	if q := estimateJPEGQuality(mustProcess(t, readFile(t, photo), "/quality/25/", cfg)); q != 25 {
+		t.Errorf("/quality/25/ wrote quality %d", q)
 	}
 }
 
