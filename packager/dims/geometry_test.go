@@ -162,12 +162,11 @@ func TestParseGeometry(t *testing.T) {
 // subsampling ImageMagick writes and for rotated EXIF orientations.
 func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 	requireImageMagick(t)
-	dir := t.TempDir()
 	// A plasma fractal, like a photograph: the fast path is for photographs. (On the synthetic
 	// testImage, saturated hard edges clip differently when chroma is averaged before the
 	// conversion, which costs a few dB without being visible.)
-	in := filepath.Join(dir, "in.png")
-	magick(t, "-seed", "3", "-size", "643x481", "plasma:fractal", in)
+	dir := t.TempDir()
+	in := plasma(t, dir, 3, 643, 481)
 	var sources [][]byte
 	for _, sf := range []string{"1x1", "2x1", "1x2", "2x2", "4x1", "4x2"} {
 		out := filepath.Join(dir, "s"+sf+".jpg")

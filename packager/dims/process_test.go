@@ -281,10 +281,13 @@ func TestEXIFOrientation(t *testing.T) {
 	}
 }
 
-const manualConfig = `<Server><VHostDefault><Options>
-<Dims Status="Active" Keyword="dims" port="8500" MaxSourceSize="3" OnFailure="redirect" FirstFrameOnly="ON">
+// manualDims is the manual's <Dims> examples in one element (its composite files, presets and
+// conditions), with every attribute set away from its default.
+const manualDims = `<Dims Status="Active" Keyword="dims" port="8500" MaxSourceSize="3" OnFailure="redirect" FirstFrameOnly="ON">
+   <Composite Name="watermark1" File="/img/small.jpg" />
    <Composite Name="water1" File="/img/small.jpg" />
    <Composite Name="water2" File="/img/medium.jpg" Gravity="se" Geometry="+0+0" Dissolve="50" />
+   <Composite Name="water3" File="/img/big.jpg" Gravity="se" Geometry="+10+10" Dissolve="50" />
    <Composite Name="water_ratio" File="/img/wmark_s.png" Gravity="s" Geometry="+0+15%" Dissolve="100" />
    <ByOriginal Name="size1">
       <Condition Width="1024" Height="768">/quality/50/</Condition>
@@ -293,10 +296,11 @@ const manualConfig = `<Server><VHostDefault><Options>
    <ByOriginal Name="size_water">
       <Condition Width="400">/composite/water1/</Condition>
       <Condition Width="800">/composite/water2/</Condition>
-      <Condition>/composite/water_ratio/</Condition>
+      <Condition>/composite/water3/</Condition>
    </ByOriginal>
-</Dims>
-</Options></VHostDefault></Server>`
+</Dims>`
+
+const manualConfig = "<Server><VHostDefault><Options>\n" + manualDims + "\n</Options></VHostDefault></Server>"
 
 func TestParseConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte(manualConfig))
@@ -640,10 +644,8 @@ func TestTransparencyKept(t *testing.T) {
 func TestManualExamples(t *testing.T) {
 	requireImageMagick(t)
 	dir := t.TempDir()
-	plasma := filepath.Join(dir, "plasma.png")
-	magick(t, "-seed", "5", "-size", "1280x960", "plasma:fractal", plasma)
 	var jb bytes.Buffer
-	if err := jpeg.Encode(&jb, decode(t, readFile(t, plasma)), &jpeg.Options{Quality: 90}); err != nil {
+	if err := jpeg.Encode(&jb, decode(t, readFile(t, plasma(t, dir, 5, 1280, 960))), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
 	photo := writeFile(t, dir, "img.jpg", jb.Bytes())
@@ -651,22 +653,7 @@ func TestManualExamples(t *testing.T) {
 	for _, name := range []string{"small.jpg", "medium.jpg", "big.jpg", "wmark_s.png"} {
 		magick(t, "-size", "40x30", "gradient:red-blue", filepath.Join(dir, name))
 	}
-	cfg, err := ParseConfig([]byte(`<Dims Status="Active" Keyword="dims" port="8500">
-   <Composite Name="watermark1" File="` + dir + `/small.jpg" />
-   <Composite Name="water1" File="` + dir + `/small.jpg" />
-   <Composite Name="water2" File="` + dir + `/medium.jpg" Gravity="se" Geometry="+0+0" Dissolve="50" />
-   <Composite Name="water3" File="` + dir + `/big.jpg" Gravity="se" Geometry="+10+10" Dissolve="50" />
-   <Composite Name="water_ratio" File="` + dir + `/wmark_s.png" Gravity="s" Geometry="+0+15%" Dissolve="100" />
-   <ByOriginal Name="size1">
-      <Condition Width="1024" Height="768">/quality/50/</Condition>
-      <Condition>/resize/1024x768/</Condition>
-   </ByOriginal>
-   <ByOriginal Name="size_water">
-      <Condition Width="400">/composite/water1/</Condition>
-      <Condition Width="800">/composite/water2/</Condition>
-      <Condition>/composite/water3/</Condition>
-   </ByOriginal>
-</Dims>`))
+	cfg, err := ParseConfig([]byte(strings.ReplaceAll(manualDims, `File="/img/`, `File="`+dir+`/`)))
 	if err != nil {
 		t.Fatal(err)
 	}
