@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"syscall"
 
 	"drmpack/packager/dims"
 	"drmpack/packager/errcode"
@@ -48,8 +50,8 @@ func dimsCommand(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitFailed
 	}
-	if err := os.WriteFile(outPath, out, 0o644); err != nil {
-		fmt.Fprintln(stderr, err)
+	if err := writeAtomically(outPath, out); err != nil {
+		fmt.Fprint(stderr, err.Report())
 		return exitFailed
 	}
 	fmt.Fprintf(stdout, "%s: %s, %d bytes\n", outPath, contentType, len(out))
@@ -57,14 +59,60 @@ func dimsCommand(args []string, stdout, stderr io.Writer) int {
 }
 
 // convertFile reads IN as the server would download the original: a file that cannot be read
-// completely is "not successfully downloaded", and MaxSourceSize is checked before reading.
+// completely is "not successfully downloaded", and MaxSourceSize is checked before reading and
+// again while reading (a pipe or device has no size to check first).
 func convertFile(in, recipe string, cfg *dims.Config) ([]byte, string, error) {
-	if st, err := os.Stat(in); err == nil && st.Size() > cfg.MaxSourceSize {
-		return nil, "", &dims.Error{Reason: dims.TooLarge, Detail: fmt.Sprintf("%s: %d bytes > MaxSourceSize %d", in, st.Size(), cfg.MaxSourceSize)}
+	tooLarge := func(n int64) error {
+		return &dims.Error{Reason: dims.TooLarge, Detail: fmt.Sprintf("%s: %d bytes > MaxSourceSize %d", in, n, cfg.MaxSourceSize)}
 	}
-	src, err := os.ReadFile(in)
+	f, err := os.Open(in)
 	if err != nil {
 		return nil, "", &dims.Error{Reason: dims.NotDownloaded, Detail: err.Error()}
 	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > cfg.MaxSourceSize {
+		return nil, "", tooLarge(st.Size())
+	}
+	src, err := io.ReadAll(io.LimitReader(f, cfg.MaxSourceSize+1))
+	if err != nil {
+		return nil, "", &dims.Error{Reason: dims.NotDownloaded, Detail: err.Error()}
+	}
+	if int64(len(src)) > cfg.MaxSourceSize {
+		return nil, "", tooLarge(int64(len(src)))
+	}
 	return dims.Process(src, recipe, cfg)
+}
+
+// writeAtomically writes data to a temporary file next to path and renames it into place, so
+// a failure never leaves a partial image where a complete one is expected.
+func writeAtomically(path string, data []byte) *errcode.Error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".dims-*")
+	if err != nil {
+		return createFailed(err, "create output")
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return createFailed(err, "write output")
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return errcode.Wrap(errcode.MoveFailed, err, "move output into place")
+	}
+	return nil
+}
+
+// createFailed classes a failure to write the output: no space is the manual's 1205, anything
+// else (a missing or unwritable folder) its generic 1203.
+func createFailed(err error, context string) *errcode.Error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return errcode.Wrap(errcode.CreateNoSpace, err, context)
+	}
+	return errcode.Wrap(errcode.CreateTooDeep, err, context)
 }

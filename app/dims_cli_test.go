@@ -112,6 +112,20 @@ func TestDimsCommandFailures(t *testing.T) {
 		})
 	}
 
+	// A device has no size to check first; the limit still holds while reading.
+	if code, _, stderr := runDims("/dev/zero", "/resize/10x10/", "-o", out, "--config", small); code != exitFailed ||
+		!strings.HasPrefix(stderr, "The original file size is too large.\n") {
+		t.Errorf("/dev/zero: exit %d, %q", code, stderr)
+	}
+	// The output cannot be written: the manual's create failure, and nothing left behind.
+	code, _, stderr := runDims(in, "/resize/10x10/", "-o", filepath.Join(dir, "missing", "out.png"))
+	if code != exitFailed || !strings.Contains(stderr, "<RESULT>1203</RESULT>") {
+		t.Errorf("unwritable output: exit %d\n%s", code, stderr)
+	}
+	if leftovers, _ := filepath.Glob(filepath.Join(dir, ".dims-*")); len(leftovers) > 0 {
+		t.Errorf("temporary files left: %v", leftovers)
+	}
+
 	for _, c := range []struct {
 		name, code string
 		args       []string

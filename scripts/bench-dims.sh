@@ -2,7 +2,9 @@
 # bench-dims.sh: images per second of the DIMS engine next to the tools mod_dims and the media
 # server build on, in one run on the same files:
 #   resize   a 4000x3000 JPEG to 500x375 (decode, resample, encode): drmpack vs ImageMagick
-#            `convert -resize` (its default Lanczos, all cores via OpenMP)
+#            `convert -resize` (its default Lanczos, all cores via OpenMP), the same with
+#            libjpeg's shrink-on-load (-define jpeg:size), and libvips' vipsthumbnail when
+#            installed (apt-get install libvips-tools), the C library a cgo build would use
 #   optimize JPEGs of 16 KB to 1 MB written without Huffman optimisation (cjpeg's default):
 #            drmpack's /optimize vs `jpegtran -optimize`, with the bytes each saves
 # drmpack runs through `go test -bench` (packager/dims/bench_test.go); the tools run in a loop
@@ -65,13 +67,20 @@ echo
 echo "CPU: $(nproc) x $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo); $($convert -version | head -1); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "images/s is wall clock; cpu-ms is user+system CPU per image (all threads), steadier on a shared machine"
 echo
-printf "%-34s %10s %10s %10s %10s %7s\n" "resize 4000x3000 JPEG -> 500x375" "drmpack/s" "cpu-ms" "convert/s" "cpu-ms" "ratio"
+printf "%-46s %9s %8s %11s\n" "resize 4000x3000 JPEG -> 500x375 JPEG" "images/s" "cpu-ms" "vs drmpack"
 d=$(metric 'BenchmarkResize-' images/s)
-dc=$(metric 'BenchmarkResize-' cpu-ms/image)
+row() { printf "%-46s %9s %8s %11s\n" "$1" "$2" "$3" "$(awk -v a="$2" -v b="$d" 'BEGIN { printf "%.2fx", a / b }')"; }
+row "drmpack (pure Go, Lanczos-3)" "$d" "$(metric 'BenchmarkResize-' cpu-ms/image)"
 read -r c cc <<<"$(rate "$convert" "$big" -resize 500x375 "$work/im_resize.jpg")"
-printf "%-34s %10s %10s %10s %10s %7s\n" "decode+resize+encode" "$d" "$dc" "$c" "$cc" "$(awk -v a="$d" -v b="$c" 'BEGIN { printf "%.2fx", a / b }')"
-printf "%-34s %10s\n" "resample only: Lanczos-3 (ours)" "$(nsop 'ResampleOnly/lanczos3')"
-printf "%-34s %10s\n" "resample only: x/image CatmullRom" "$(nsop 'ResampleOnly/xdraw-catmullrom')"
+row "ImageMagick convert -resize" "$c" "$cc"
+read -r c cc <<<"$(rate "$convert" -define jpeg:size=1000x750 "$big" -resize 500x375 "$work/im_resize.jpg")"
+row "ImageMagick convert, shrink-on-load" "$c" "$cc"
+if command -v vipsthumbnail >/dev/null; then
+  read -r c cc <<<"$(rate vipsthumbnail "$big" -s 500x375 -o "$work/vips_resize.jpg")"
+  row "libvips $(vips --version | cut -d- -f2) vipsthumbnail" "$c" "$cc"
+fi
+printf "%-46s %9s\n" "resample only (decoded RGBA): Lanczos-3, ours" "$(nsop 'ResampleOnly/lanczos3')"
+printf "%-46s %9s\n" "resample only: x/image/draw CatmullRom" "$(nsop 'ResampleOnly/xdraw-catmullrom')"
 echo
 printf "%-10s %9s %10s %8s %11s %8s %7s %9s %9s\n" "optimize" "bytes" "drmpack/s" "cpu-ms" "jpegtran/s" "cpu-ms" "ratio" "drmpack%" "jpegtran%"
 for f in "$work"/opt/*.jpg; do

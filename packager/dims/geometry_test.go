@@ -3,8 +3,10 @@ package dims
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/jpeg"
 	"math"
+	"math/rand/v2"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -160,12 +162,11 @@ func TestParseGeometry(t *testing.T) {
 // subsampling ImageMagick writes and for rotated EXIF orientations.
 func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 	requireImageMagick(t)
-	dir := t.TempDir()
 	// A plasma fractal, like a photograph: the fast path is for photographs. (On the synthetic
 	// testImage, saturated hard edges clip differently when chroma is averaged before the
 	// conversion, which costs a few dB without being visible.)
-	in := filepath.Join(dir, "in.png")
-	magick(t, "-seed", "3", "-size", "643x481", "plasma:fractal", in)
+	dir := t.TempDir()
+	in := plasma(t, dir, 3, 643, 481)
 	var sources [][]byte
 	for _, sf := range []string{"1x1", "2x1", "1x2", "2x2", "4x1", "4x2"} {
 		out := filepath.Join(dir, "s"+sf+".jpg")
@@ -200,4 +201,109 @@ func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 		}
 	}
 	t.Logf("lowest PSNR against the general path: %.1f dB", worst)
+}
+
+// TestRandomGeometriesMatchImageMagick draws a few hundred geometries of every form (W, xH,
+// Wx, WxH; whole and fractional percentages on one or both sizes; @, !, <, > and their
+// combinations; crops with signed offsets and %) on images of random sizes, and asks
+// ImageMagick for each result's size in one process per batch. The fixed lists above check
+// the chosen forms through Process; this checks the arithmetic on many more.
+func TestRandomGeometriesMatchImageMagick(t *testing.T) {
+	requireImageMagick(t)
+	rng := rand.New(rand.NewPCG(8, 2026))
+	size := func() string {
+		switch rng.IntN(3) {
+		case 0:
+			return fmt.Sprint(1 + rng.IntN(9))
+		case 1:
+			return fmt.Sprint(1 + rng.IntN(200))
+		}
+		return fmt.Sprint(1 + rng.IntN(1500))
+	}
+	percent := func() string {
+		if rng.IntN(4) == 0 {
+			return fmt.Sprintf("%.1f%%", 0.5+rng.Float64()*250)
+		}
+		return fmt.Sprintf("%d%%", 1+rng.IntN(250))
+	}
+	signed := func() string {
+		if rng.IntN(3) == 0 {
+			return fmt.Sprint("-", rng.IntN(300))
+		}
+		return fmt.Sprint("+", rng.IntN(300))
+	}
+	sizeFlags := []string{"", "!", ">", "<", "!>", "!<"}
+	randomSize := func() string {
+		switch rng.IntN(6) {
+		case 0:
+			return fmt.Sprint(1+rng.IntN(400000), "@", []string{"", ">", "<"}[rng.IntN(3)])
+		case 1:
+			w, h := percent(), percent()
+			return []string{w, w + "x" + h, "x" + h}[rng.IntN(3)] + sizeFlags[rng.IntN(len(sizeFlags))]
+		}
+		return []string{size(), size() + "x", "x" + size(), size() + "x" + size()}[rng.IntN(4)] + sizeFlags[rng.IntN(len(sizeFlags))]
+	}
+	randomCrop := func() string {
+		g := size() + "x" + size()
+		if rng.IntN(3) == 0 {
+			g = percent() + "x" + percent()
+		}
+		g += signed() + signed()
+		if rng.IntN(6) == 0 {
+			g += "%"
+		}
+		return g
+	}
+	type probe struct {
+		op, geo string
+		w, h    int
+		want    string // ours, to compare with ImageMagick's
+	}
+	var probes []probe
+	for len(probes) < 600 {
+		w, h := 1+rng.IntN(1200), 1+rng.IntN(1200)
+		p := probe{op: "-resize", geo: randomSize(), w: w, h: h}
+		if rng.IntN(3) == 0 {
+			p.op, p.geo = "-crop", randomCrop()
+		}
+		g, ok := parseGeometry(p.geo)
+		if !ok || p.op == "-crop" && !g.validForCrop() || p.op == "-resize" && !g.validForSize() {
+			t.Fatalf("%s %s refused", p.op, p.geo)
+		}
+		if p.op == "-crop" {
+			x0, y0, x1, y1 := g.cropRect(w, h)
+			r := image.Rect(x0, y0, x1, y1).Intersect(image.Rect(0, 0, w, h))
+			if r.Empty() {
+				continue // DIMS refuses; ImageMagick makes 1×1 (checked in TestGeometryMatchesImageMagick)
+			}
+			p.want = fmt.Sprintf("%dx%d", r.Dx(), r.Dy())
+		} else {
+			nw, nh := g.size(w, h)
+			if nw == 0 || nh == 0 || nw*nh > 1_000_000 {
+				continue // refused by both, or too slow to resize here
+			}
+			p.want = fmt.Sprintf("%dx%d", nw, nh)
+		}
+		probes = append(probes, p)
+	}
+	for start := 0; start < len(probes); start += 100 {
+		batch := probes[start:min(start+100, len(probes))]
+		var args []string
+		for _, p := range batch {
+			args = append(args, "(", "-size", fmt.Sprintf("%dx%d", p.w, p.h), "xc:gray", p.op, p.geo, "+repage",
+				"-format", `%wx%h\n`, "-write", "info:", ")", "+delete")
+		}
+		// A final image keeps convert from complaining that nothing is left to write.
+		out, err := execConvert(append(args, "xc:", "null:")...)
+		got := strings.Fields(out)
+		if err != nil || len(got) != len(batch) {
+			t.Fatalf("convert: %v\n%s", err, out)
+		}
+		for i, p := range batch {
+			if got[i] != p.want {
+				t.Errorf("%dx%d %s %s: ours %s, ImageMagick %s", p.w, p.h, p.op, p.geo, p.want, got[i])
+			}
+		}
+	}
+	t.Logf("%d random geometries give ImageMagick's sizes", len(probes))
 }

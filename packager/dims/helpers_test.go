@@ -2,6 +2,7 @@ package dims
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -44,6 +45,15 @@ func magick(t testing.TB, args ...string) string {
 		t.Fatalf("convert %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// plasma writes a w×h plasma fractal made by ImageMagick from seed into dir as PNG and returns
+// its path: smooth areas and fine detail, like a photograph.
+func plasma(t testing.TB, dir string, seed, w, h int) string {
+	t.Helper()
+	p := filepath.Join(dir, fmt.Sprintf("plasma-%d-%dx%d.png", seed, w, h))
+	magick(t, "-seed", fmt.Sprint(seed), "-size", fmt.Sprintf("%dx%d", w, h), "plasma:fractal", p)
+	return p
 }
 
 // testImage draws a w×h picture with smooth gradients, hard edges and a gamut of colours, so

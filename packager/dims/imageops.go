@@ -2,13 +2,16 @@ package dims
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"image"
 	"image/color"
 	"image/color/palette"
 	"image/draw"
+	"maps"
 	"math"
 	"os"
+	"slices"
 )
 
 // applyOps runs the pixel commands in order on img (origin 0,0).
@@ -242,7 +245,55 @@ func flatten(img *image.RGBA) *image.RGBA {
 	return dst
 }
 
-// quantizeToPalette maps img onto a GIF frame's own palette (nearest colour, no dithering, so
+// animationPalette is one palette for every frame of an animation: the opaque colours of all
+// the frames' palettes, when they fit in a GIF palette with a slot left for transparency (always
+// so with a global colour table alone); nil otherwise.
+func animationPalette(frames []*image.Paletted) color.Palette {
+	seen := map[color.RGBA]bool{}
+	var pal color.Palette
+	for _, fr := range frames {
+		for _, c := range fr.Palette {
+			rgba := color.RGBAModel.Convert(c).(color.RGBA)
+			if rgba.A == 0 || seen[rgba] {
+				continue
+			}
+			if len(pal) == 255 {
+				return nil
+			}
+			seen[rgba] = true
+			pal = append(pal, rgba)
+		}
+	}
+	return pal
+}
+
+// popularPalette is the 255 most frequent opaque colours of a composed animation frame, for
+// animations whose local palettes together hold more colours than one GIF palette.
+func popularPalette(img *image.RGBA) color.Palette {
+	count := map[color.RGBA]int{}
+	for i := 0; i < len(img.Pix); i += 4 {
+		if img.Pix[i+3] == 255 {
+			count[color.RGBA{img.Pix[i], img.Pix[i+1], img.Pix[i+2], 255}]++
+		}
+	}
+	colors := slices.Collect(maps.Keys(count))
+	slices.SortFunc(colors, func(a, b color.RGBA) int {
+		if d := cmp.Compare(count[b], count[a]); d != 0 {
+			return d
+		}
+		return cmp.Compare(uint32(a.R)<<16|uint32(a.G)<<8|uint32(a.B), uint32(b.R)<<16|uint32(b.G)<<8|uint32(b.B))
+	})
+	pal := make(color.Palette, 0, 255)
+	for _, c := range colors[:min(len(colors), 255)] {
+		pal = append(pal, c)
+	}
+	if len(pal) == 0 {
+		pal = append(pal, color.RGBA{A: 255}) // an all-transparent frame still needs an opaque entry
+	}
+	return pal
+}
+
+// quantizeToPalette maps img onto a GIF palette (nearest colour, no dithering, so
 // that the noise does not flicker between frames). Alpha below one half is transparent; a
 // palette without a transparent entry gets one.
 func quantizeToPalette(img *image.RGBA, pal color.Palette) *image.Paletted {

@@ -318,6 +318,7 @@ func processAnimation(src []byte, p *plan, cfg *Config) ([]byte, error) {
 	screen := image.Rect(0, 0, g.Config.Width, g.Config.Height)
 	canvas := image.NewRGBA(screen)
 	out := &gif.GIF{LoopCount: g.LoopCount, Delay: g.Delay, Disposal: g.Disposal}
+	shared := animationPalette(g.Image)
 	for i, fr := range g.Image {
 		disposal := byte(0)
 		if i < len(g.Disposal) {
@@ -328,6 +329,12 @@ func processAnimation(src []byte, p *plan, cfg *Config) ([]byte, error) {
 			saved = cloneRGBA(canvas)
 		}
 		drawFrame(canvas, fr)
+		// A full picture shows earlier frames too, so a frame's own (local) palette may lack
+		// its colours.
+		pal := shared
+		if pal == nil {
+			pal = popularPalette(canvas)
+		}
 		res, err := applyOps(cloneRGBA(canvas), p.ops, cfg)
 		if err != nil {
 			return nil, err
@@ -336,7 +343,7 @@ func processAnimation(src []byte, p *plan, cfg *Config) ([]byte, error) {
 			// Enlarging every frame of a long animation is a bomb of its own.
 			return nil, failf(ConvertFailed, "%d frames of %v exceed %d pixels", len(g.Image), res.Rect.Size(), cfg.MaxPixels)
 		}
-		out.Image = append(out.Image, quantizeToPalette(res, fr.Palette))
+		out.Image = append(out.Image, quantizeToPalette(res, pal))
 		switch disposal {
 		case gif.DisposalBackground:
 			draw.Draw(canvas, fr.Bounds(), image.Transparent, image.Point{}, draw.Src)

@@ -9,8 +9,8 @@ import (
 	"image/color"
 	"image/gif"
 	"image/jpeg"
-	"image/png"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"drmpack/packager/jpegopt"
@@ -151,6 +151,9 @@ func TestRecipeParsing(t *testing.T) {
 		"/byoriginal/size1/":                       "/byoriginal/size1/",
 		"/firstframeonly/ON/resize/200x200/":       "/firstframeonly/ON/resize/200x200/",
 		"/thumbnail/50%x30%/":                      "/thumbnail/50%25x30%25/",
+		"/thumbnail/50%25x30%/":                    "/thumbnail/50%25x30%25/",
+		"/thumbnail/50%x30%25/":                    "/thumbnail/50%25x30%25/",
+		"/thumbnail/100x100%3E/":                   "/thumbnail/100x100%3E/",
 		"/format/JPEG/":                            "/format/jpg/",
 	} {
 		r, err := ParseRecipe(in)
@@ -278,10 +281,13 @@ func TestEXIFOrientation(t *testing.T) {
 	}
 }
 
-const manualConfig = `<Server><VHostDefault><Options>
-<Dims Status="Active" Keyword="dims" port="8500" MaxSourceSize="3" OnFailure="redirect" FirstFrameOnly="ON">
+// manualDims is the manual's <Dims> examples in one element (its composite files, presets and
+// conditions), with every attribute set away from its default.
+const manualDims = `<Dims Status="Active" Keyword="dims" port="8500" MaxSourceSize="3" OnFailure="redirect" FirstFrameOnly="ON">
+   <Composite Name="watermark1" File="/img/small.jpg" />
    <Composite Name="water1" File="/img/small.jpg" />
    <Composite Name="water2" File="/img/medium.jpg" Gravity="se" Geometry="+0+0" Dissolve="50" />
+   <Composite Name="water3" File="/img/big.jpg" Gravity="se" Geometry="+10+10" Dissolve="50" />
    <Composite Name="water_ratio" File="/img/wmark_s.png" Gravity="s" Geometry="+0+15%" Dissolve="100" />
    <ByOriginal Name="size1">
       <Condition Width="1024" Height="768">/quality/50/</Condition>
@@ -290,10 +296,11 @@ const manualConfig = `<Server><VHostDefault><Options>
    <ByOriginal Name="size_water">
       <Condition Width="400">/composite/water1/</Condition>
       <Condition Width="800">/composite/water2/</Condition>
-      <Condition>/composite/water_ratio/</Condition>
+      <Condition>/composite/water3/</Condition>
    </ByOriginal>
-</Dims>
-</Options></VHostDefault></Server>`
+</Dims>`
+
+const manualConfig = "<Server><VHostDefault><Options>\n" + manualDims + "\n</Options></VHostDefault></Server>"
 
 func TestParseConfig(t *testing.T) {
 	cfg, err := ParseConfig([]byte(manualConfig))
@@ -630,17 +637,122 @@ func TestTransparencyKept(t *testing.T) {
 	}
 }
 
-func TestProcessFiles(t *testing.T) {
-	// A smoke test over every command at once, as the manual's last example.
-	src := encodePNG(t, testImage(300, 200))
-	out, ct, err := Process(src, "/thumbnail/78x110/format/png/quality/50/", nil)
-	if err != nil || ct != "image/png" {
+// TestManualExamples runs every URL example of the manual's DIMS section on a 1280×960 JPEG
+// (and the animated GIF ones on an animation), with the manual's own configuration, and asks
+// ImageMagick for the sizes of the same geometry on the same file and for the frames and sizes
+// of what we wrote.
+func TestManualExamples(t *testing.T) {
+	requireImageMagick(t)
+	dir := t.TempDir()
+	var jb bytes.Buffer
+	if err := jpeg.Encode(&jb, decode(t, readFile(t, plasma(t, dir, 5, 1280, 960))), &jpeg.Options{Quality: 90}); err != nil {
 		t.Fatal(err)
 	}
-	if b := decode(t, out).Bounds(); b.Dx() != 78 || b.Dy() != 52 {
-		t.Errorf("thumbnail/78x110 of 300x200: %v", b)
+	photo := writeFile(t, dir, "img.jpg", jb.Bytes())
+	anim := writeFile(t, dir, "anim.gif", animation(t))
+	for _, name := range []string{"small.jpg", "medium.jpg", "big.jpg", "wmark_s.png"} {
+		magick(t, "-size", "40x30", "gradient:red-blue", filepath.Join(dir, name))
 	}
-	if _, err := png.Decode(bytes.NewReader(out)); err != nil {
+	cfg, err := ParseConfig([]byte(strings.ReplaceAll(manualDims, `File="/img/`, `File="`+dir+`/`)))
+	if err != nil {
 		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		src, recipe, contentType string
+		imArgs                   []string // what ImageMagick does to the source for the same sizes
+	}{
+		{photo, "/optimize", "image/jpeg", nil},
+		{photo, "/resize/500x500/", "image/jpeg", []string{"-resize", "500x500"}},
+		{photo, "/crop/400x400/", "image/jpeg", []string{"-crop", "400x400+0+0"}},
+		{photo, "/composite/watermark1/", "image/jpeg", nil},
+		{photo, "/resize/100x100/optimize", "image/jpeg", []string{"-resize", "100x100"}},
+		{photo, "/crop/100x200+20+30/", "image/jpeg", []string{"-crop", "100x200+20+30"}},
+		{photo, "/thumbnail/78x110/", "image/jpeg", []string{"-thumbnail", "78x110"}},
+		{photo, "/resize/200x200/", "image/jpeg", []string{"-resize", "200x200"}},
+		{photo, "/format/png/", "image/png", nil},
+		{photo, "/quality/25/", "image/jpeg", nil},
+		{photo, "/composite/water1/", "image/jpeg", nil},
+		{photo, "/byoriginal/size1/", "image/jpeg", []string{"-resize", "1024x768"}},
+		{photo, "/byoriginal/size_water/", "image/jpeg", nil},
+		{anim, "/firstframeonly/on/resize/200x200/", "image/gif", []string{"-delete", "1--1", "-resize", "200x200"}},
+		{anim, "/firstframeonly/off/resize/200x200/", "image/gif", []string{"-coalesce", "-resize", "200x200"}},
+		{photo, "/thumbnail/78x110/format/png/quality/50/", "image/png", []string{"-thumbnail", "78x110"}},
+	} {
+		src := readFile(t, c.src)
+		out, ct, err := Process(src, c.recipe, cfg)
+		if err != nil {
+			t.Errorf("%s: %v (%s)", c.recipe, err, err.(*Error).Detail)
+			continue
+		}
+		got := writeFile(t, dir, "out", out)
+		if ct != c.contentType || contentTypeOf(out) != ct {
+			t.Errorf("%s: %s, wrote %s, want %s", c.recipe, ct, contentTypeOf(out), c.contentType)
+		}
+		want := magick(t, append(append([]string{c.src}, c.imArgs...), "+repage", "-format", `%wx%h\n`, "info:")...)
+		if have := magick(t, got, "-format", `%wx%h\n`, "info:"); have != want {
+			t.Errorf("%s: frames %q, ImageMagick %q", c.recipe, have, want)
+		}
+		if strings.Contains(c.recipe, "optimize") && strings.Count(c.recipe, "/") == 1 {
+			if len(out) >= len(src) || maxDiff(decode(t, out), decode(t, src)) != 0 {
+				t.Errorf("%s: %d bytes from %d, or pixels changed", c.recipe, len(out), len(src))
+			}
+		}
+	}
+	if q := estimateJPEGQuality(mustProcess(t, readFile(t, photo), "/quality/25/", cfg)); q != 25 {
+		t.Errorf("/quality/25/ wrote quality %d", q)
+	}
+}
+
+// TestAnimatedGIFLocalPalettes uses frames with their own (local) colour tables, as GIF
+// optimisers write them: a full first frame in 200 blues, then partial frames in 200 reds and
+// 200 greens. Every composed picture shows colours of several palettes, so a frame's own
+// palette cannot represent it. ImageMagick renders our output and resizes the original; the
+// two must agree frame by frame.
+func TestAnimatedGIFLocalPalettes(t *testing.T) {
+	requireImageMagick(t)
+	shades := func(c func(v uint8) color.RGBA) color.Palette {
+		var p color.Palette
+		for i := range 200 {
+			p = append(p, c(uint8(i+40)))
+		}
+		return p
+	}
+	ramp := func(r image.Rectangle, pal color.Palette) *image.Paletted {
+		p := image.NewPaletted(r, pal)
+		for y := range r.Dy() {
+			for x := range r.Dx() {
+				p.Pix[y*p.Stride+x] = uint8((x + y) * 199 / (r.Dx() + r.Dy()))
+			}
+		}
+		return p
+	}
+	blues := shades(func(v uint8) color.RGBA { return color.RGBA{0, v / 2, v, 255} })
+	g := &gif.GIF{
+		Image: []*image.Paletted{
+			ramp(image.Rect(0, 0, 120, 90), blues),
+			ramp(image.Rect(10, 10, 60, 50), shades(func(v uint8) color.RGBA { return color.RGBA{v, 0, v / 3, 255} })),
+			ramp(image.Rect(50, 30, 110, 80), shades(func(v uint8) color.RGBA { return color.RGBA{v / 4, v, 0, 255} })),
+		},
+		Delay:    []int{10, 20, 30},
+		Disposal: []byte{gif.DisposalNone, gif.DisposalNone, gif.DisposalNone},
+		Config:   image.Config{ColorModel: blues, Width: 120, Height: 90},
+	}
+	var b bytes.Buffer
+	if err := gif.EncodeAll(&b, g); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	in := writeFile(t, dir, "in.gif", b.Bytes())
+	writeFile(t, dir, "out.gif", mustProcess(t, b.Bytes(), "/resize/60x45/", nil))
+	magick(t, in, "-coalesce", "-resize", "60x45", filepath.Join(dir, "want-%d.png"))
+	magick(t, filepath.Join(dir, "out.gif"), "-coalesce", filepath.Join(dir, "got-%d.png"))
+	for i := range g.Image {
+		want := decode(t, readFile(t, filepath.Join(dir, fmt.Sprintf("want-%d.png", i))))
+		got := decode(t, readFile(t, filepath.Join(dir, fmt.Sprintf("got-%d.png", i))))
+		if p := psnr(got, want); p < 30 {
+			t.Errorf("frame %d: PSNR %.1f dB against ImageMagick, want ≥ 30", i, p)
+		} else {
+			t.Logf("frame %d: PSNR %.1f dB against ImageMagick", i, p)
+		}
 	}
 }

@@ -38,18 +38,16 @@ var takesArg = map[string]bool{
 }
 
 // ParseRecipe parses a command path. Segments are URL-decoded, so "50%25" is "50%"; a "%" that
-// does not start a valid escape is kept as it is. Empty segments (leading, trailing or doubled
-// slashes) are ignored. Any unknown command or bad argument is the manual's
-// "invalid DIMS command" failure.
+// does not start a valid escape is kept as it is (a hand-typed "50%x30%25" is "50%x30%").
+// Empty segments (leading, trailing or doubled slashes) are ignored. Any unknown command or
+// bad argument is the manual's "invalid DIMS command" failure.
 func ParseRecipe(path string) (*Recipe, error) {
 	var segs []string
 	for _, s := range strings.Split(path, "/") {
 		if s == "" {
 			continue
 		}
-		if d, err := url.PathUnescape(s); err == nil {
-			s = d
-		}
+		s = unescape(s)
 		if strings.Contains(s, "/") {
 			return nil, failf(ConvertFailed, "escaped slash in %q", s)
 		}
@@ -82,6 +80,22 @@ func ParseRecipe(path string) (*Recipe, error) {
 		return nil, failf(ConvertFailed, "no command")
 	}
 	return r, nil
+}
+
+// unescape decodes the %XX escapes of s and keeps every other "%" as it is.
+func unescape(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
 }
 
 // check validates c.arg and fills in its parsed form.

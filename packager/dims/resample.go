@@ -4,6 +4,7 @@ import (
 	"image"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 )
 
@@ -95,57 +96,72 @@ func shrinkFactors(sw, sh, w, h int) (int, int) {
 	return max(sw/(3*w), 1), max(sh/(3*h), 1)
 }
 
+// resampleChunkRows is how many output rows a worker makes from one horizontally filtered strip
+// of the source: the strip, not the whole image, is what the filter holds in float32, and the
+// few rows two strips share are filtered twice.
+const resampleChunkRows = 128
+
 // lanczosResample filters src, whose pixels span extentX×extentY from offsetX, offsetY, to w×h.
 func lanczosResample(src *image.RGBA, extentX, extentY, offsetX, offsetY float64, w, h int) *image.RGBA {
-	sw, sh := src.Rect.Dx(), src.Rect.Dy()
-	xt, yt := makeTaps(sw, extentX, offsetX, w), makeTaps(sh, extentY, offsetY, h)
-
-	// Horizontal pass into a float buffer, so the negative lobes are not clipped twice.
-	tmp := make([]float32, sh*w*4)
-	parallelRows(sh, func(lo, hi int) {
-		for y := lo; y < hi; y++ {
-			row := src.Pix[y*src.Stride : y*src.Stride+sw*4]
-			out := tmp[y*w*4 : (y+1)*w*4]
-			for x := range w {
-				var r, g, b, a float32
-				p := xt.start[x] * 4
-				for _, wt := range xt.weights[x] {
-					px := row[p : p+4 : p+4]
-					r += wt * float32(px[0])
-					g += wt * float32(px[1])
-					b += wt * float32(px[2])
-					a += wt * float32(px[3])
-					p += 4
-				}
-				o := out[x*4 : x*4+4 : x*4+4]
-				o[0], o[1], o[2], o[3] = r, g, b, a
-			}
-		}
-	})
-
+	sw := src.Rect.Dx()
+	xt, yt := makeTaps(sw, extentX, offsetX, w), makeTaps(src.Rect.Dy(), extentY, offsetY, h)
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	parallelRows(h, func(lo, hi int) {
+		var strip []float32
 		acc := make([]float32, w*4)
-		for y := lo; y < hi; y++ {
-			clear(acc)
-			for k, wt := range yt.weights[y] {
-				row := tmp[(yt.start[y]+k)*w*4 : (yt.start[y]+k+1)*w*4]
-				row = row[:len(acc)]
-				for i, v := range row {
-					acc[i] += wt * v
+		for y0 := lo; y0 < hi; y0 += resampleChunkRows {
+			y1 := min(y0+resampleChunkRows, hi)
+			// Taps move forward with y, so these output rows read source rows [first, last).
+			first, last := yt.start[y0], yt.start[y1-1]+len(yt.weights[y1-1])
+			strip = horizontalPass(strip[:0], src, first, last, xt, w)
+			for y := y0; y < y1; y++ {
+				clear(acc)
+				for k, wt := range yt.weights[y] {
+					r := yt.start[y] + k - first
+					row := strip[r*w*4 : (r+1)*w*4]
+					row = row[:len(acc)]
+					for i, v := range row {
+						acc[i] += wt * v
+					}
 				}
-			}
-			out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
-			for i := 0; i < len(out); i += 4 {
-				a := clamp8(acc[i+3], 255)
-				out[i+0] = clamp8(acc[i+0], a)
-				out[i+1] = clamp8(acc[i+1], a)
-				out[i+2] = clamp8(acc[i+2], a)
-				out[i+3] = a
+				out := dst.Pix[y*dst.Stride : y*dst.Stride+w*4]
+				for i := 0; i < len(out); i += 4 {
+					a := clamp8(acc[i+3], 255)
+					out[i+0] = clamp8(acc[i+0], a)
+					out[i+1] = clamp8(acc[i+1], a)
+					out[i+2] = clamp8(acc[i+2], a)
+					out[i+3] = a
+				}
 			}
 		}
 	})
 	return dst
+}
+
+// horizontalPass appends source rows [first, last) filtered to w pixels, as float32 so that the
+// vertical pass does not clip the negative lobes a second time.
+func horizontalPass(strip []float32, src *image.RGBA, first, last int, xt taps, w int) []float32 {
+	sw := src.Rect.Dx()
+	strip = slices.Grow(strip, (last-first)*w*4)[:(last-first)*w*4]
+	for y := first; y < last; y++ {
+		row := src.Pix[y*src.Stride : y*src.Stride+sw*4]
+		out := strip[(y-first)*w*4 : (y-first+1)*w*4]
+		for x := range w {
+			var r, g, b, a float32
+			p := xt.start[x] * 4
+			for _, wt := range xt.weights[x] {
+				px := row[p : p+4 : p+4]
+				r += wt * float32(px[0])
+				g += wt * float32(px[1])
+				b += wt * float32(px[2])
+				a += wt * float32(px[3])
+				p += 4
+			}
+			o := out[x*4 : x*4+4 : x*4+4]
+			o[0], o[1], o[2], o[3] = r, g, b, a
+		}
+	}
+	return strip
 }
 
 // boxShrink averages kx×ky blocks; the last block of a row or column may be partial.
