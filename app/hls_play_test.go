@@ -54,6 +54,7 @@ func TestHLSPlaysInHLSJS(t *testing.T) {
 //   - now and then (about one SAMPLE-AES run in three, decryption being asynchronous in hls.js)
 //     the first appended range starts a little after 0 and hls.js's gap controller seeks over
 //     it at startup.
+//
 // Any other warning fails the test.
 var startNotes = regexp.MustCompile(`^hls\.js (warning: \[mp4-remuxer\]: Injecting [12] audio frames @ 0\.0\d+s due to \d{1,2} ms gap\.` +
 	`|warning: \[gap-controller\]: skipping hole, adjusting currentTime from 0 to 0\.[0-2]\d*` +
