@@ -18,6 +18,7 @@ import (
 	"drmpack/packager"
 	"drmpack/packager/cenc"
 	"drmpack/packager/errcode"
+	"drmpack/packager/hls"
 	"drmpack/packager/keys"
 	"drmpack/settings"
 )
@@ -51,7 +52,7 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, keys, kms, ncg, settings, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, hls, dims, keys, kms, ncg, settings, version, help)"))
 	}
 	switch args[0] {
 	case "package":
@@ -66,6 +67,8 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		return kmsCommand(args[1:], stdout, stderr)
 	case "settings":
 		return settingsCommand(args[1:], stdout, stderr)
+	case "hls":
+		return hlsCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "drmpack %s\n", version())
 		return exitOK
@@ -73,7 +76,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, keys, kms, ncg, settings, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, hls, dims, keys, kms, ncg, settings, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -82,7 +85,7 @@ func usageError(w io.Writer, e *errcode.Error) int {
 }
 
 var packageFlags = []flagSpec{
-	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: dash"},
+	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: dash, hls"},
 	{names: []string{"--out", "-o"}, value: "DIR", help: "destination folder (default: settings, else the current folder)"},
 	{names: []string{"--key"}, value: "[TYPE=]KID:KEY[:IV]", repeated: true, help: "content key in hex; TYPE is AUDIO, SD, HD, UHD1 or UHD2 (repeatable)"},
 	{names: []string{"--key-source"}, value: "SOURCE", help: "where keys come from: local (default; the embedded key store), pallycon, cpix, raw (the --key values)"},
@@ -99,6 +102,9 @@ var packageFlags = []flagSpec{
 	{names: []string{"--segment-duration"}, value: "SECONDS", help: "target segment duration (default 6)"},
 	{names: []string{"--playready-la-url"}, value: "URL", help: "PlayReady licence acquisition URL written into the PlayReady header"},
 	{names: []string{"--widevine-provider"}, value: "NAME", help: "provider name in the Widevine PSSH (default drmpack)"},
+	{names: []string{"--hls-method"}, value: "sample-aes|aes-128", help: "HLS encryption: FairPlay SAMPLE-AES (default) or whole-segment AES-128"},
+	{names: []string{"--hls-key-uri"}, value: "URI", help: "EXT-X-KEY URI ({kid} = KID in hex); skd:// keeps FairPlay signalling, others are clear-key (default skd://<base64 KID>)"},
+	{names: []string{"--hls-duration"}, value: "SECONDS", help: "HLS target segment duration, split on keyframes (default 10)"},
 	{names: []string{"--concurrency"}, value: "N", help: "jobs packaged at once (default 1)"},
 	{names: []string{"--json"}, bool: true, help: "print one JSON result line per job on stdout"},
 }
@@ -107,7 +113,8 @@ func printHelp(w io.Writer) {
 	fmt.Fprint(w, `drmpack: multi-DRM packaging workstation (CLI)
 
 Commands:
-  drmpack package [flags] FILE...   package inputs (MP4/M4A/MP3) into DASH-CENC
+  drmpack package [flags] FILE...   package inputs (MP4/M4A/MP3) into DASH-CENC and/or HLS-AES
+  drmpack hls IN -o DIR             clear HLS (MPEG-TS) of one MP4/MP3 [--duration --sequence --index-ver --alternates]
   drmpack dims IN RECIPE -o OUT     apply media-server DIMS image commands (--config FILE)
   drmpack keys export --cid ID -o F write the local key store's keys of a title as CPIX 2.3
   drmpack keys list [--cid ID]      list the local key store (content ID, track type, KID; no keys)
@@ -233,8 +240,8 @@ func parseDRM(list string) ([]string, error) {
 		if d == "" {
 			continue
 		}
-		if d != packager.DRMDash {
-			return nil, errcode.New(errcode.InvalidArgument, "--drm %q: unknown or not yet available DRM type (dash)", d)
+		if d != packager.DRMDash && d != packager.DRMHLS {
+			return nil, errcode.New(errcode.InvalidArgument, "--drm %q: unknown or not yet available DRM type (dash, hls)", d)
 		}
 		out = append(out, d)
 	}
@@ -255,7 +262,7 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		drm = strings.Join(s.DRM, ",")
 	}
 	if drm == "" {
-		return opts, 0, errcode.New(errcode.InvalidArgument, "--drm is required (dash)")
+		return opts, 0, errcode.New(errcode.InvalidArgument, "--drm is required (dash, hls)")
 	}
 	if opts.DRM, err = parseDRM(drm); err != nil {
 		return opts, 0, err
@@ -274,12 +281,21 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "--scheme: %v", err)
 	}
 	if v := p.get("--segment-duration"); v != "" {
-		sec, err := strconv.ParseFloat(v, 64)
-		if err != nil || sec < 0.5 || sec > 120 {
-			return opts, 0, errcode.New(errcode.InvalidArgument, "--segment-duration %q: want seconds between 0.5 and 120", v)
+		if opts.SegmentDuration, err = durationFlag("--segment-duration", v); err != nil {
+			return opts, 0, err
 		}
-		opts.SegmentDuration = time.Duration(sec * float64(time.Second))
 	}
+	if v := p.get("--hls-duration"); v != "" {
+		if opts.HLS.Duration, err = durationFlag("--hls-duration", v); err != nil {
+			return opts, 0, err
+		}
+	}
+	if v := p.get("--hls-method"); v != "" {
+		if opts.HLS.Method, err = hls.ParseMethod(v); err != nil {
+			return opts, 0, errcode.New(errcode.InvalidArgument, "--hls-method: %v", err)
+		}
+	}
+	opts.HLS.KeyURI = p.get("--hls-key-uri")
 	if v := p.get("--playready-la-url"); v != "" {
 		opts.PlayReadyLAURL = v
 	}

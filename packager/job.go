@@ -18,6 +18,7 @@ import (
 	"drmpack/packager/dash"
 	"drmpack/packager/demux"
 	"drmpack/packager/errcode"
+	"drmpack/packager/hls"
 	"drmpack/packager/keys"
 	"drmpack/packager/pssh"
 )
@@ -25,11 +26,12 @@ import (
 // DRM output types, as the GUI's check boxes and the CLI's --drm name them.
 const (
 	DRMDash = "dash"
+	DRMHLS  = "hls"
 )
 
 // Options are the settings of one packaging job.
 type Options struct {
-	DRM              []string // output types; only "dash" so far
+	DRM              []string // output types: "dash", "hls"
 	OutDir           string
 	CID              string // content ID for the key service; default: CIDSource, else from the file name
 	CIDSource        CIDSource
@@ -38,6 +40,9 @@ type Options struct {
 	KeySource        keys.Source
 	PlayReadyLAURL   string
 	WidevineProvider string
+	// HLS holds the HLS settings; its Keys are the job's and Alternates is always on (the
+	// output's index.m3u8 is a master playlist).
+	HLS hls.Options
 }
 
 // CIDSource names the content ID of an input (the manual's gateway callback).
@@ -49,8 +54,11 @@ type CIDSource interface {
 func drmSystems(drm []string) []pssh.SystemID {
 	var out []pssh.SystemID
 	for _, d := range drm {
-		if d == DRMDash {
+		switch d {
+		case DRMDash:
 			out = append(out, pssh.Widevine, pssh.PlayReady)
+		case DRMHLS:
+			out = append(out, pssh.FairPlay)
 		}
 	}
 	return out
@@ -105,8 +113,8 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		return Result{}, errcode.New(errcode.InvalidArgument, "no DRM type chosen (dash)")
 	}
 	for _, d := range opts.DRM {
-		if d != DRMDash {
-			return Result{}, errcode.New(errcode.InvalidArgument, "DRM type %q is not available (dash)", d)
+		if d != DRMDash && d != DRMHLS {
+			return Result{}, errcode.New(errcode.InvalidArgument, "DRM type %q is not available (dash, hls)", d)
 		}
 	}
 	p.log("%s Packaging start (%s)", strings.ToUpper(strings.Join(opts.DRM, "+")), time.Now().Format("2006-01-02 15:04:05"))
@@ -127,7 +135,7 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	m, err := demux.Open(input)
 	if err != nil {
 		if errors.Is(err, demux.ErrUnsupported) {
-			return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for DASH: %v", filepath.Base(input), err)
+			return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for %s: %v", filepath.Base(input), strings.ToUpper(strings.Join(opts.DRM, "+")), err)
 		}
 		return Result{}, errcode.Wrap(errcode.FileAccess, err, "open input")
 	}
@@ -160,25 +168,15 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	defer os.RemoveAll(tmp)
 	stage := filepath.Join(tmp, title)
-	dashDir := filepath.Join(stage, "dash")
-	if err := os.MkdirAll(dashDir, 0o755); err != nil {
-		return Result{}, createError(err, "create "+dashDir)
-	}
 	started := time.Now()
-	dres, err := dash.Package(ctx, m, dashDir, dash.Options{
-		SegmentDuration: opts.SegmentDuration, Scheme: opts.Scheme, Keys: keySet, CID: cid,
-		PlayReadyLAURL: opts.PlayReadyLAURL, WidevineProvider: opts.WidevineProvider,
-	}, p.progress)
+	outs, err := p.packageAll(ctx, m, stage, cid, keySet)
 	if err != nil {
 		return Result{}, err
-	}
-	for _, t := range dres.Tracks {
-		p.log("Encrypted %s track %s (%s) with KID %s into %d segments", t.Kind, t.Representation, t.Codecs, t.KID, t.Segments)
 	}
 	report := packagingReport{
 		Input: filepath.Base(input), Size: size, CID: cid, Title: title, DRM: opts.DRM,
 		Scheme: string(opts.Scheme), SegmentDuration: opts.SegmentDuration.Seconds(),
-		Dash: dres, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
+		Dash: outs.dash, HLS: outs.hls, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
 	}
 	if err := writeJSON(filepath.Join(stage, "packaging.json"), report); err != nil {
 		return Result{}, createError(err, "write packaging.json")
@@ -192,7 +190,14 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	p.progress(1)
 	p.log("Succeed packaging %s", filepath.Base(input))
-	return Result{Outputs: []string{filepath.Join(outTitle, "dash", dres.Manifest)}}, nil
+	var outputs []string
+	if outs.dash != nil {
+		outputs = append(outputs, filepath.Join(outTitle, "dash", outs.dash.Manifest))
+	}
+	if outs.hls != nil {
+		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hls.Index))
+	}
+	return Result{Outputs: outputs}, nil
 }
 
 // contentID is the job's CID: the one given, else the callback's answer, else one derived from
@@ -254,6 +259,7 @@ type packagingReport struct {
 	Scheme          string       `json:"scheme"`
 	SegmentDuration float64      `json:"segmentDuration"`
 	Dash            *dash.Result `json:"dash,omitempty"`
+	HLS             *hls.Result  `json:"hls,omitempty"`
 	Started         string       `json:"started"`
 	Elapsed         float64      `json:"elapsedSeconds"`
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench.sh [SIZE_MB]: packages one large generated MP4 (default ~1 GB, moov at the end) to
-# DASH-CENC with drmpack and with Shaka Packager 3.4.2 (npm's static binary), and copies it with
-# cp and ffmpeg (clear DASH remux) in the same run. Prints seconds, MB/s, the ratio to cp and the
+# DASH-CENC with drmpack and with Shaka Packager 3.4.2 (npm's static binary), to HLS (TS +
+# SAMPLE-AES, and clear) with drmpack, and copies it with cp and ffmpeg (clear DASH and HLS
+# remuxes) in the same run. Prints seconds, MB/s, the ratio to cp and the
 # peak RSS of each. The page cache is warmed first so every tool reads from memory and the
 # numbers compare the tools, not the disk.
 set -euo pipefail
@@ -63,14 +64,18 @@ run shaka-packager "$shaka" \
   --enable_raw_key_encryption --keys "label=:key_id=$kid:key=$key" \
   --protection_systems Widevine,PlayReady --segment_duration 6 --mpd_output out/stream.mpd
 run ffmpeg-dash-clear ffmpeg -hide_banner -loglevel error -y -i "$big" -map 0 -c copy -f dash -seg_duration 6 out/stream.mpd
+run drmpack-hls-sample-aes "$work/drmpack" package --drm hls -o out --key "$kid:$key" "$big"
+run drmpack-hls-clear "$work/drmpack" hls "$big" -o out/hls
+run ffmpeg-hls-clear ffmpeg -hide_banner -loglevel error -y -i "$big" -map 0 -c copy -f hls -hls_time 10 -hls_playlist_type vod out/index.m3u8
+run drmpack-dash+hls "$work/drmpack" package --drm dash,hls -o out --key "$kid:$key" "$big"
 rm -rf out
 
 cp_secs=$(echo "${results[0]}" | cut -d' ' -f2)
 printf "input: %s (%.0f MB), %s cores\n" "$big" "$(echo "$bytes/1048576" | bc -l)" "$(nproc)"
-printf "%-18s %8s %9s %9s %10s\n" tool seconds MB/s "vs cp" "peak RSS"
+printf "%-24s %8s %9s %9s %10s\n" tool seconds MB/s "vs cp" "peak RSS"
 for r in "${results[@]}"; do
   read -r name secs rss <<< "$r"
   mbs=$(echo "$bytes/1048576/$secs" | bc -l)
   ratio=$(echo "$cp_secs/$secs" | bc -l)
-  printf "%-18s %8.2f %9.0f %9.2f %7.0f MB\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)"
+  printf "%-24s %8.2f %9.0f %9.2f %7.0f MB\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)"
 done

@@ -70,6 +70,8 @@ const (
 	Shaka Player = "shaka"
 	// DashJS is dash.js, the DASH-IF reference player, debug build (test/player/dashjs.html).
 	DashJS Player = "dashjs"
+	// HLSJS is hls.js (test/player/hlsjs.html); PlayHLS uses it.
+	HLSJS Player = "hlsjs"
 )
 
 // DASHPlayers lists the DASH players, for tests that prove a manifest against all of them.
@@ -84,6 +86,7 @@ type playerSetup struct {
 var players = map[Player]playerSetup{
 	Shaka:  {"shaka.html", "node_modules/shaka-player/dist/shaka-player.compiled.debug.js"},
 	DashJS: {"dashjs.html", "node_modules/dashjs/dist/modern/umd/dash.all.debug.js"},
+	HLSJS:  {"hlsjs.html", "node_modules/hls.js/dist/hls.js"},
 }
 
 // Options tune one play. The zero value plays 3 s of video within 60 s with shaka-player.
@@ -165,6 +168,15 @@ var (
 func PlayDASH(t testing.TB, dir, manifest string, keys map[string]string, opts Options) Result {
 	t.Helper()
 	return play(t, "mpd", dir, manifest, keys, opts)
+}
+
+// PlayHLS plays an HLS playlist (a path relative to dir) with hls.js, which fetches the keys of
+// AES-128 and SAMPLE-AES outputs from their EXT-X-KEY URIs: give those a clear-key URI that dir
+// serves (a relative one such as "key.bin").
+func PlayHLS(t testing.TB, dir, playlist string, opts Options) Result {
+	t.Helper()
+	opts.Player = HLSJS
+	return play(t, "src", dir, playlist, nil, opts)
 }
 
 func play(t testing.TB, param, dir, manifest string, keys map[string]string, opts Options) Result {

@@ -320,8 +320,8 @@ func (w *trackWriter) encryptSegments(ctx context.Context, ready chan<- pendingS
 			buf = make([]byte, size)
 		}
 		buf = buf[:size]
-		if err := w.readSamples(samples[first:end], buf); err != nil {
-			return err
+		if err := w.media.ReadSamples(samples[first:end], buf); err != nil {
+			return errcode.Wrap(errcode.FileAccess, err, "read samples")
 		}
 		seg := &cmaf.Segment{
 			Sequence: uint32(k + 1), BaseDecode: uint64(w.dts[first] + w.decodeShift),
@@ -348,27 +348,6 @@ func (w *trackWriter) encryptSegments(ctx context.Context, ready chan<- pendingS
 		}
 		w.addTimeline(earliest, latest, size, k == len(w.cuts)-1)
 		ready <- pendingSegment{seg: seg, data: buf}
-	}
-	return nil
-}
-
-// readSamples fills buf with the samples' data, one ReadAt per run of samples that are contiguous
-// in the input (a chunk), so an interleaved file is read in a few large reads per segment.
-func (w *trackWriter) readSamples(samples []demux.Sample, buf []byte) error {
-	pos := 0
-	for i := 0; i < len(samples); {
-		start := samples[i].Offset
-		n := int(samples[i].Size)
-		j := i + 1
-		for j < len(samples) && samples[j].Offset == start+int64(n) {
-			n += int(samples[j].Size)
-			j++
-		}
-		if _, err := w.media.ReadAt(buf[pos:pos+n], start); err != nil {
-			return errcode.Wrap(errcode.FileAccess, err, fmt.Sprintf("read %s at byte %d", filepath.Base(w.media.Path), start))
-		}
-		pos += n
-		i = j
 	}
 	return nil
 }

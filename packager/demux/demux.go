@@ -183,3 +183,25 @@ func readFull(r io.ReaderAt, p []byte, off int64) error {
 	}
 	return err
 }
+
+// ReadSamples fills buf with the data of samples, which must be consecutive in one track, with
+// one ReadAt per run of samples that are contiguous in the input (a chunk): an interleaved file is
+// read in a few large reads per segment. buf must hold the samples' total size.
+func (m *Media) ReadSamples(samples []Sample, buf []byte) error {
+	pos := 0
+	for i := 0; i < len(samples); {
+		start := samples[i].Offset
+		n := int(samples[i].Size)
+		j := i + 1
+		for j < len(samples) && samples[j].Offset == start+int64(n) {
+			n += int(samples[j].Size)
+			j++
+		}
+		if err := readFull(m.r, buf[pos:pos+n], start); err != nil {
+			return fmt.Errorf("read %s at byte %d: %w", filepath.Base(m.Path), start, err)
+		}
+		pos += n
+		i = j
+	}
+	return nil
+}

@@ -1,0 +1,483 @@
+// Package hls packages one input into HTTP Live Streaming: MPEG-TS segments cut on keyframes by
+// the server manual's MP4 HLS / MP3 HLS rules, a media playlist and (with Alternates) a master
+// playlist, clear or encrypted with SAMPLE-AES (FairPlay signalling) or whole-segment AES-128.
+package hls
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"drmpack/packager/demux"
+	"drmpack/packager/errcode"
+	"drmpack/packager/keys"
+	"drmpack/packager/sampleaes"
+	"drmpack/packager/ts"
+)
+
+// Method is how segments are encrypted.
+type Method string
+
+// Encryption methods; the zero Method writes clear segments.
+const (
+	Clear     Method = ""
+	SampleAES Method = "sample-aes"
+	AES128    Method = "aes-128"
+)
+
+// ParseMethod validates an --hls-method value.
+func ParseMethod(s string) (Method, error) {
+	switch m := Method(strings.ToLower(s)); m {
+	case SampleAES, AES128:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown HLS encryption method %q (want sample-aes or aes-128)", s)
+}
+
+// File names of the output (the manual's defaults for <Index> and <AlternatesName>).
+const (
+	IndexName      = "index.m3u8"
+	AlternatesName = "playlist.m3u8"
+	// FairPlayKeyFormat is the KEYFORMAT of FairPlay Streaming keys.
+	FairPlayKeyFormat = "com.apple.streamingkeydelivery"
+)
+
+// DefaultDuration is the manual's <Duration> default.
+const DefaultDuration = 10 * time.Second
+
+// Options are the manual's MP4HLS settings plus encryption.
+type Options struct {
+	Duration     time.Duration // target segment duration; keyframes decide the actual cuts
+	Sequence     int           // number of the first segment (and EXT-X-MEDIA-SEQUENCE)
+	IndexVersion int           // 3: EXT-X-VERSION:3 and EXTINF with 3 decimals; 1: no tag, integers
+	Alternates   bool          // index.m3u8 is a master playlist naming playlist.m3u8
+	Method       Method
+	Keys         keys.Set // the key for the video track's type (AUDIO without video) is used
+	// KeyURI replaces the EXT-X-KEY URI. An skd:// URI keeps FairPlay signalling; any other
+	// URI is a clear-key delivery (KEYFORMAT identity). "{kid}" is replaced by the KID in hex.
+	// Empty: skd://<base64 KID> for SAMPLE-AES; AES-128 needs a URI.
+	KeyURI string
+}
+
+// Result describes what Package wrote (never key material).
+type Result struct {
+	Index            string   `json:"index"`
+	Files            []string `json:"files"`
+	Segments         int      `json:"segments"`
+	Method           string   `json:"method,omitempty"`
+	KID              string   `json:"kid,omitempty"`
+	KeyURI           string   `json:"keyUri,omitempty"`
+	Codecs           []string `json:"codecs"`
+	Bandwidth        int64    `json:"bandwidth"`
+	AverageBandwidth int64    `json:"averageBandwidth"`
+	Duration         float64  `json:"duration"`
+}
+
+// Presentation times start here on the 90 kHz clock, so that B-frame decode times and audio
+// priming before the first picture stay positive (as Apple's segmenter does).
+const timeBase = 10 * ts.ClockRate
+
+// PCR runs this far behind the decode time of the packet that carries it.
+const pcrLead = ts.ClockRate / 5
+
+// Audio frames are grouped into PES packets of at most this duration (90 kHz), which keeps the
+// PCR interval of audio-only programs near the 100 ms the standard asks for.
+const maxAudioPES = ts.ClockRate / 10
+
+// Package writes dir/index.m3u8 (and playlist.m3u8 with Alternates) and the numbered .ts
+// segments of m's first video and first audio track. progress receives the fraction of sample
+// bytes written so far.
+func Package(ctx context.Context, m *demux.Media, dir string, opts Options, progress func(float64)) (*Result, error) {
+	if opts.Duration <= 0 {
+		return nil, errcode.New(errcode.InvalidArgument, "HLS segment duration must be positive")
+	}
+	if opts.IndexVersion != 1 && opts.IndexVersion != 3 {
+		return nil, errcode.New(errcode.InvalidArgument, "HLS index version %d (want 1 or 3)", opts.IndexVersion)
+	}
+	if opts.Sequence < 0 {
+		return nil, errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
+	}
+	p, err := newPlan(m, opts)
+	if err != nil {
+		return nil, err
+	}
+	return p.write(ctx, dir, progress)
+}
+
+// plan is one packaging run: tracks, cuts, key.
+type plan struct {
+	media  *demux.Media
+	opts   Options
+	video  *esTrack // nil for audio-only inputs
+	audio  *esTrack
+	tracks []*esTrack // video first
+	mux    *ts.Muxer
+	cuts   [][]int // per track: first sample of every segment
+	starts []int64 // presentation time (90 kHz) of every segment's start, plus the end
+	key    keyTag
+	kid    keys.KID
+	block  cipher.Block // AES-128 whole-segment encryption
+	base   int64        // 90 kHz time of presentation 0
+}
+
+func newPlan(m *demux.Media, opts Options) (*plan, error) {
+	p := &plan{media: m, opts: opts}
+	for _, t := range m.Tracks {
+		e := &p.video
+		if t.Kind == demux.Audio {
+			e = &p.audio
+		} else if t.Kind != demux.Video {
+			continue
+		}
+		if *e != nil || len(t.Samples) == 0 {
+			continue // one video and one audio stream per program
+		}
+		es, err := newESTrack(m, t, opts.Method == SampleAES)
+		if err != nil {
+			return nil, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for HLS: %v", filepath.Base(m.Path), err)
+		}
+		*e = es
+	}
+	for _, e := range []*esTrack{p.video, p.audio} {
+		if e != nil {
+			p.tracks = append(p.tracks, e)
+		}
+	}
+	if len(p.tracks) == 0 {
+		return nil, errcode.New(errcode.InvalidArgument, "%s has no audio or video track to package for HLS", filepath.Base(m.Path))
+	}
+	if err := p.setupKey(); err != nil {
+		return nil, err
+	}
+	streams := make([]ts.Stream, len(p.tracks))
+	for i, e := range p.tracks {
+		streams[i] = e.stream
+	}
+	mux, err := ts.NewMuxer(streams, p.tracks[0].stream.PID)
+	if err != nil {
+		return nil, errcode.New(errcode.InvalidArgument, "%v", err)
+	}
+	p.mux = mux
+	p.base = timeBase
+	for _, e := range p.tracks {
+		// Samples before an edit list's start would fall before the clock's origin.
+		p.base = max(p.base, timeBase-to90k(e.dtsShift, e.track.Timescale))
+	}
+	p.planCuts()
+	return p, nil
+}
+
+// setupKey picks the presentation's key and prepares the EXT-X-KEY and the encrypters.
+func (p *plan) setupKey() error {
+	if p.opts.Method == Clear {
+		return nil
+	}
+	tt := keys.Audio
+	if p.video != nil {
+		tt = keys.VideoTrackType(p.video.track.Height)
+	}
+	key, err := p.opts.Keys.For(tt)
+	if err != nil {
+		return errcode.New(errcode.InvalidArgument, "HLS: %v", err)
+	}
+	p.kid = key.KID
+	uri := strings.ReplaceAll(p.opts.KeyURI, "{kid}", key.KID.Hex())
+	var iv [16]byte
+	copy(iv[:], key.IV)
+	switch p.opts.Method {
+	case SampleAES:
+		if uri == "" {
+			// The key service's own skd:// URI (its URIExtXKey) when it named one.
+			uri = key.FairPlayURI
+		}
+		if uri == "" {
+			uri = key.KID.SKD()
+		}
+		if len(key.IV) == 0 {
+			if _, err := rand.Read(iv[:]); err != nil {
+				return errcode.Wrap(errcode.Unexpected, err, "draw an IV")
+			}
+		}
+		p.key = keyTag{Method: "SAMPLE-AES", URI: uri, IV: iv[:]}
+		for _, e := range p.tracks {
+			if e.enc, err = sampleaes.New(key.Key, iv); err != nil {
+				return errcode.Wrap(errcode.Unexpected, err, "AES key")
+			}
+		}
+	case AES128:
+		if uri == "" {
+			return errcode.New(errcode.InvalidArgument, "--hls-method aes-128 needs --hls-key-uri: the URL players fetch the key from")
+		}
+		p.key = keyTag{Method: "AES-128", URI: uri}
+		if len(key.IV) > 0 {
+			p.key.IV = iv[:]
+		}
+		if p.block, err = aes.NewCipher(key.Key[:]); err != nil {
+			return errcode.Wrap(errcode.Unexpected, err, "AES key")
+		}
+	default:
+		return errcode.New(errcode.InvalidArgument, "unknown HLS method %q", p.opts.Method)
+	}
+	if strings.HasPrefix(strings.ToLower(uri), "skd://") {
+		p.key.KeyFormat = FairPlayKeyFormat
+	}
+	return nil
+}
+
+// planCuts cuts the leading track (video, else audio) by the keyframe rule and the other track
+// at the same times.
+func (p *plan) planCuts() {
+	lead := p.tracks[0]
+	times := p.presentationTimes(lead)
+	target := int64(p.opts.Duration) * ts.ClockRate / int64(time.Second)
+	samples := lead.track.Samples
+	end := int64(0)
+	for i, s := range samples {
+		end = max(end, times[i]+to90k(int64(s.Dur), lead.track.Timescale))
+	}
+	leadCuts := keyframeCuts(times, end, func(i int) bool { return samples[i].Sync }, target)
+	p.starts = make([]int64, len(leadCuts)+1)
+	for k, c := range leadCuts {
+		end := len(samples)
+		if k+1 < len(leadCuts) {
+			end = leadCuts[k+1]
+		}
+		first, last := times[c], times[c]
+		for i := c; i < end; i++ {
+			first = min(first, times[i])
+			last = max(last, times[i]+to90k(int64(samples[i].Dur), lead.track.Timescale))
+		}
+		p.starts[k] = first
+		p.starts[k+1] = last
+	}
+	p.cuts = [][]int{leadCuts}
+	if len(p.tracks) > 1 {
+		p.cuts = append(p.cuts, alignedCuts(p.presentationTimes(p.tracks[1]), p.starts[:len(leadCuts)]))
+	}
+}
+
+// presentationTimes returns the 90 kHz presentation time of every sample of a track.
+func (p *plan) presentationTimes(e *esTrack) []int64 {
+	times := make([]int64, len(e.track.Samples))
+	for i, s := range e.track.Samples {
+		times[i] = p.base + to90k(e.dts[i]+int64(s.CTO)+e.ptsShift, e.track.Timescale)
+	}
+	return times
+}
+
+// to90k converts track timescale units to the 90 kHz clock, rounding to nearest.
+func to90k(v int64, timescale uint32) int64 {
+	n := v*ts.ClockRate + int64(timescale)/2
+	q := n / int64(timescale)
+	if n%int64(timescale) < 0 {
+		q--
+	}
+	return q
+}
+
+// write produces the segments and playlists.
+func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*Result, error) {
+	var total, done int64
+	for _, e := range p.tracks {
+		for _, s := range e.track.Samples {
+			total += int64(s.Size)
+		}
+	}
+	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0])}
+	if p.opts.Method != Clear {
+		res.KID, res.KeyURI = p.kid.UUID(), p.key.URI
+	}
+	entries := make([]segmentEntry, len(p.cuts[0]))
+	var seg, sampleBuf []byte
+	var peak, bytesTotal int64
+	for k := range p.cuts[0] {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		var n int64
+		var err error
+		seg, sampleBuf, n, err = p.segment(k, seg[:0], sampleBuf)
+		if err != nil {
+			return nil, err
+		}
+		seq := p.opts.Sequence + k
+		if p.block != nil {
+			seg = p.encryptSegment(seg, seq)
+		}
+		name := fmt.Sprintf("%d.ts", seq)
+		if err := os.WriteFile(filepath.Join(dir, name), seg, 0o644); err != nil {
+			return nil, errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
+		}
+		res.Files = append(res.Files, name)
+		d := float64(p.starts[k+1]-p.starts[k]) / ts.ClockRate
+		entries[k] = segmentEntry{URI: name, Duration: float64(int64(d*1000+0.5)) / 1000}
+		bytesTotal += int64(len(seg))
+		// A short last segment would inflate the peak; it counts only when it is the only one.
+		if d > 0 && (k < len(entries)-1 || len(entries) == 1 || d >= p.opts.Duration.Seconds()/2) {
+			peak = max(peak, int64(float64(len(seg))*8/d))
+		}
+		done += n
+		if progress != nil && total > 0 {
+			progress(float64(done) / float64(total))
+		}
+	}
+	duration := float64(p.starts[len(p.starts)-1]-p.starts[0]) / ts.ClockRate
+	res.Duration = duration
+	res.Bandwidth = peak
+	if duration > 0 {
+		res.AverageBandwidth = int64(float64(bytesTotal) * 8 / duration)
+	}
+	for _, e := range p.tracks {
+		res.Codecs = append(res.Codecs, e.codecs)
+	}
+	media := mediaPlaylist(entries, p.opts.Sequence, p.opts.IndexVersion, p.key)
+	res.Index = IndexName
+	if p.opts.Alternates {
+		if err := writeFile(dir, AlternatesName, media); err != nil {
+			return nil, err
+		}
+		v := variant{URI: AlternatesName, Bandwidth: res.Bandwidth, AverageBandwidth: res.AverageBandwidth, Codecs: res.Codecs}
+		if p.video != nil {
+			t := p.video.track
+			v.Width, v.Height = t.Width, t.Height
+			v.FrameRate = float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+		}
+		media = masterPlaylist(v, p.opts.IndexVersion, p.key)
+		res.Files = append(res.Files, AlternatesName)
+	}
+	if err := writeFile(dir, IndexName, media); err != nil {
+		return nil, err
+	}
+	res.Files = append(res.Files, IndexName)
+	return res, nil
+}
+
+func writeFile(dir, name, content string) error {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+		return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
+	}
+	return nil
+}
+
+// segment appends segment k's packets to dst: PAT and PMT, then the PES packets of both tracks
+// interleaved in decode order. buf is scratch space for sample data; it returns both grown, and
+// the sample bytes consumed.
+func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
+	type span struct {
+		e          *esTrack
+		first, end int
+		data       []byte
+		offsets    []int
+	}
+	spans := make([]span, len(p.tracks))
+	var size int64
+	for i, e := range p.tracks {
+		first, end := p.cuts[i][k], len(e.track.Samples)
+		if k+1 < len(p.cuts[i]) {
+			end = p.cuts[i][k+1]
+		}
+		spans[i] = span{e: e, first: first, end: end}
+		for _, s := range e.track.Samples[first:end] {
+			size += int64(s.Size)
+		}
+	}
+	if int64(cap(buf)) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
+	pos := 0
+	for i := range spans {
+		s := &spans[i]
+		samples := s.e.track.Samples[s.first:s.end]
+		n := 0
+		for _, x := range samples {
+			n += int(x.Size)
+		}
+		s.data = buf[pos : pos+n]
+		pos += n
+		if err := p.media.ReadSamples(samples, s.data); err != nil {
+			return nil, nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
+		}
+	}
+	dst = p.mux.WriteTables(dst)
+	var payload []byte
+	next := make([]int, len(spans))   // next sample per span
+	offset := make([]int, len(spans)) // its byte offset in span data
+	for i := range spans {
+		next[i] = spans[i].first
+	}
+	for {
+		// The track whose next sample decodes first goes next.
+		pick := -1
+		var pickDTS int64
+		for i := range spans {
+			if next[i] >= spans[i].end {
+				continue
+			}
+			if d := p.decodeTime(spans[i].e, next[i]); pick < 0 || d < pickDTS {
+				pick, pickDTS = i, d
+			}
+		}
+		if pick < 0 {
+			break
+		}
+		s := &spans[pick]
+		e := s.e
+		i := next[pick]
+		pts := p.base + to90k(e.dts[i]+int64(e.track.Samples[i].CTO)+e.ptsShift, e.track.Timescale)
+		payload = payload[:0]
+		var err error
+		for {
+			sm := e.track.Samples[i]
+			payload, err = e.appendFrame(payload, s.data[offset[pick]:offset[pick]+int(sm.Size)], sm.Sync)
+			if err != nil {
+				return nil, nil, 0, errcode.New(errcode.InvalidArgument, "track %d sample %d: %v", e.track.ID, i+1, err)
+			}
+			offset[pick] += int(sm.Size)
+			i++
+			// Video: one access unit per PES. Audio: consecutive frames up to maxAudioPES that
+			// decode before the other track's next sample.
+			if e.isVideo() || i >= s.end || p.decodeTime(e, i)-pickDTS >= maxAudioPES {
+				break
+			}
+			if other := 1 - pick; len(spans) > 1 && next[other] < spans[other].end && p.decodeTime(spans[other].e, next[other]) < p.decodeTime(e, i) {
+				break
+			}
+		}
+		next[pick] = i
+		dst = p.mux.WritePES(dst, ts.PES{
+			PID: e.stream.PID, PTS: pts, DTS: pickDTS, PCR: max(pickDTS-pcrLead, 0),
+			RandomAccess: e.track.Samples[next[pick]-1].Sync || !e.isVideo(), Payload: payload,
+		})
+	}
+	return dst, buf, size, nil
+}
+
+// decodeTime is sample i's 90 kHz decode time.
+func (p *plan) decodeTime(e *esTrack, i int) int64 {
+	return p.base + to90k(e.dts[i]+e.dtsShift, e.track.Timescale)
+}
+
+// encryptSegment applies AES-128 (RFC 8216 4.3.2.4): the whole segment in CBC mode with PKCS#7
+// padding, the IV either explicit or the segment's media sequence number.
+func (p *plan) encryptSegment(seg []byte, seq int) []byte {
+	var iv [16]byte
+	if p.key.IV != nil {
+		copy(iv[:], p.key.IV)
+	} else {
+		binary.BigEndian.PutUint64(iv[8:], uint64(seq))
+	}
+	pad := 16 - len(seg)%16
+	for range pad {
+		seg = append(seg, byte(pad))
+	}
+	cipher.NewCBCEncrypter(p.block, iv[:]).CryptBlocks(seg, seg)
+	return seg
+}

@@ -1,0 +1,111 @@
+package packager
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"drmpack/packager/dash"
+	"drmpack/packager/demux"
+	"drmpack/packager/hls"
+	"drmpack/packager/keys"
+)
+
+// outputs are the results of one job's output types.
+type outputs struct {
+	dash *dash.Result
+	hls  *hls.Result
+}
+
+// packageAll writes every requested output type of one opened input into stage/<type>. The
+// types run concurrently on the same index and file: the input is parsed once, and the second
+// reader of each sample finds it in the page cache.
+func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, cid string, keySet keys.Set) (outputs, error) {
+	opts := p.job.Options
+	var out outputs
+	type task struct {
+		dir string
+		run func(dir string, progress func(float64)) error
+	}
+	var tasks []task
+	if slices.Contains(opts.DRM, DRMDash) {
+		tasks = append(tasks, task{"dash", func(dir string, progress func(float64)) (err error) {
+			out.dash, err = dash.Package(ctx, m, dir, dash.Options{
+				SegmentDuration: opts.SegmentDuration, Scheme: opts.Scheme, Keys: keySet, CID: cid,
+				PlayReadyLAURL: opts.PlayReadyLAURL, WidevineProvider: opts.WidevineProvider,
+			}, progress)
+			return err
+		}})
+	}
+	if slices.Contains(opts.DRM, DRMHLS) {
+		tasks = append(tasks, task{"hls", func(dir string, progress func(float64)) (err error) {
+			ho := opts.HLS
+			ho.Keys, ho.Alternates = keySet, true
+			if ho.Duration == 0 {
+				ho.Duration = hls.DefaultDuration
+			}
+			if ho.Method == hls.Clear {
+				ho.Method = hls.SampleAES // DRM packaging always encrypts
+			}
+			if ho.IndexVersion == 0 {
+				ho.IndexVersion = 3
+			}
+			out.hls, err = hls.Package(ctx, m, dir, ho, progress)
+			return err
+		}})
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fractions := make([]float64, len(tasks))
+	var mu sync.Mutex
+	errs := make([]error, len(tasks))
+	var wg sync.WaitGroup
+	for i, t := range tasks {
+		dir := filepath.Join(stage, t.dir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return out, createError(err, "create "+dir)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = t.run(dir, func(f float64) {
+				mu.Lock()
+				fractions[i] = f
+				var sum float64
+				for _, x := range fractions {
+					sum += x
+				}
+				mu.Unlock()
+				p.progress(sum / float64(len(fractions)))
+			})
+			if errs[i] != nil {
+				cancel() // the job fails as a whole; stop the other output early
+			}
+		}()
+	}
+	wg.Wait()
+	// The first real failure, not the cancellation it caused in the other output.
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return out, err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return out, err
+		}
+	}
+	if out.dash != nil {
+		for _, t := range out.dash.Tracks {
+			p.log("Encrypted %s track %s (%s) with KID %s into %d segments", t.Kind, t.Representation, t.Codecs, t.KID, t.Segments)
+		}
+	}
+	if h := out.hls; h != nil {
+		p.log("HLS %s (%s) with KID %s into %d segments, key URI %s", strings.ToUpper(h.Method), strings.Join(h.Codecs, ","), h.KID, h.Segments, h.KeyURI)
+	}
+	return out, nil
+}
