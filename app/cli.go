@@ -85,7 +85,7 @@ func usageError(w io.Writer, e *errcode.Error) int {
 }
 
 var packageFlags = []flagSpec{
-	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: dash, hls"},
+	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: ncg, dash, hls"},
 	{names: []string{"--out", "-o"}, value: "DIR", help: "destination folder (default: settings, else the current folder)"},
 	{names: []string{"--key"}, value: "[TYPE=]KID:KEY[:IV]", repeated: true, help: "content key in hex; TYPE is AUDIO, SD, HD, UHD1 or UHD2 (repeatable)"},
 	{names: []string{"--key-source"}, value: "SOURCE", help: "where keys come from: local (default; the embedded key store), pallycon, cpix, raw (the --key values)"},
@@ -240,8 +240,8 @@ func parseDRM(list string) ([]string, error) {
 		if d == "" {
 			continue
 		}
-		if d != packager.DRMDash && d != packager.DRMHLS {
-			return nil, errcode.New(errcode.InvalidArgument, "--drm %q: unknown or not yet available DRM type (dash, hls)", d)
+		if d != packager.DRMDash && d != packager.DRMHLS && d != packager.DRMNCG {
+			return nil, errcode.New(errcode.InvalidArgument, "--drm %q: unknown DRM type (ncg, dash, hls)", d)
 		}
 		out = append(out, d)
 	}
@@ -262,7 +262,7 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		drm = strings.Join(s.DRM, ",")
 	}
 	if drm == "" {
-		return opts, 0, errcode.New(errcode.InvalidArgument, "--drm is required (dash, hls)")
+		return opts, 0, errcode.New(errcode.InvalidArgument, "--drm is required (ncg, dash, hls)")
 	}
 	if opts.DRM, err = parseDRM(drm); err != nil {
 		return opts, 0, err

@@ -66,15 +66,12 @@ func (g *GUI) Options(c GUIChoices) (packager.Options, int, error) {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "choose a Destination Folder")
 	}
 	if len(c.DRM) == 0 {
-		return opts, 0, errcode.New(errcode.InvalidArgument, "check a DRM Type (DASH)")
-	}
-	for _, d := range c.DRM {
-		if d != packager.DRMDash {
-			return opts, 0, errcode.New(errcode.InvalidArgument, "DRM type %q is not available yet (DASH)", d)
-		}
-		opts.DRM = append(opts.DRM, d)
+		return opts, 0, errcode.New(errcode.InvalidArgument, "check a DRM Type (NCG, DASH, HLS)")
 	}
 	var err error
+	if opts.DRM, err = parseDRM(strings.Join(c.DRM, ",")); err != nil {
+		return opts, 0, err
+	}
 	if opts.Scheme, err = cenc.ParseScheme(g.settings.Scheme); err != nil {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "settings: %v", err)
 	}

@@ -27,6 +27,7 @@ import (
 const (
 	DRMDash = "dash"
 	DRMHLS  = "hls"
+	DRMNCG  = "ncg"
 )
 
 // Options are the settings of one packaging job.
@@ -110,11 +111,11 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	opts := p.job.Options
 	input := p.job.Input
 	if len(opts.DRM) == 0 {
-		return Result{}, errcode.New(errcode.InvalidArgument, "no DRM type chosen (dash)")
+		return Result{}, errcode.New(errcode.InvalidArgument, "no DRM type chosen (ncg, dash, hls)")
 	}
 	for _, d := range opts.DRM {
-		if d != DRMDash && d != DRMHLS {
-			return Result{}, errcode.New(errcode.InvalidArgument, "DRM type %q is not available (dash, hls)", d)
+		if d != DRMDash && d != DRMHLS && d != DRMNCG {
+			return Result{}, errcode.New(errcode.InvalidArgument, "DRM type %q is not available (ncg, dash, hls)", d)
 		}
 	}
 	p.log("%s Packaging start (%s)", strings.ToUpper(strings.Join(opts.DRM, "+")), time.Now().Format("2006-01-02 15:04:05"))
@@ -132,26 +133,29 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 
-	m, err := demux.Open(input)
-	if err != nil {
-		if errors.Is(err, demux.ErrUnsupported) {
-			return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for %s: %v", filepath.Base(input), strings.ToUpper(strings.Join(opts.DRM, "+")), err)
+	// DASH and HLS need audio or video; NCG protects any file as it is.
+	var m *demux.Media
+	types := []keys.TrackType{keys.HD}
+	if slices.Contains(opts.DRM, DRMDash) || slices.Contains(opts.DRM, DRMHLS) {
+		if m, err = demux.Open(input); err != nil {
+			if errors.Is(err, demux.ErrUnsupported) {
+				return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for %s: %v", filepath.Base(input), strings.ToUpper(strings.Join(opts.DRM, "+")), err)
+			}
+			return Result{}, errcode.Wrap(errcode.FileAccess, err, "open input")
 		}
-		return Result{}, errcode.Wrap(errcode.FileAccess, err, "open input")
+		defer m.Close()
+		p.describe(m)
+		types = types[:0]
+		for _, t := range dash.Selected(m) {
+			if tt := dash.TrackType(t); !slices.Contains(types, tt) {
+				types = append(types, tt)
+			}
+		}
 	}
-	defer m.Close()
-	p.describe(m)
 
 	cid, err := p.contentID(ctx, input, size)
 	if err != nil {
 		return Result{}, err
-	}
-	tracks := dash.Selected(m)
-	var types []keys.TrackType
-	for _, t := range tracks {
-		if tt := dash.TrackType(t); !slices.Contains(types, tt) {
-			types = append(types, tt)
-		}
 	}
 	if opts.KeySource == nil {
 		return Result{}, errcode.New(errcode.InvalidArgument, "no key source: pass --key KID:KEY")
@@ -168,15 +172,19 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	defer os.RemoveAll(tmp)
 	stage := filepath.Join(tmp, title)
+	if err := os.MkdirAll(stage, 0o755); err != nil {
+		return Result{}, createError(err, "create "+stage)
+	}
+	ncgStage := filepath.Join(tmp, NCGName(input))
 	started := time.Now()
-	outs, err := p.packageAll(ctx, m, stage, cid, keySet)
+	outs, err := p.packageAll(ctx, m, stage, ncgStage, cid, keySet)
 	if err != nil {
 		return Result{}, err
 	}
 	report := packagingReport{
 		Input: filepath.Base(input), Size: size, CID: cid, Title: title, DRM: opts.DRM,
 		Scheme: string(opts.Scheme), SegmentDuration: opts.SegmentDuration.Seconds(),
-		Dash: outs.dash, HLS: outs.hls, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
+		Dash: outs.dash, HLS: outs.hls, NCG: outs.ncg, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
 	}
 	if err := writeJSON(filepath.Join(stage, "packaging.json"), report); err != nil {
 		return Result{}, createError(err, "write packaging.json")
@@ -185,12 +193,22 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	outTitle := filepath.Join(opts.OutDir, title)
-	if err := commit(stage, outTitle, tmp); err != nil {
+	var outputs []string
+	if outs.ncg != nil {
+		dst := filepath.Join(opts.OutDir, NCGName(input))
+		if err := os.Rename(ncgStage, dst); err != nil {
+			return Result{}, errcode.Wrap(errcode.MoveFailed, err, "move output to "+dst)
+		}
+		outputs = append(outputs, dst)
+		if err := commit(stage, outTitle, tmp); err != nil {
+			os.Remove(dst)
+			return Result{}, err
+		}
+	} else if err := commit(stage, outTitle, tmp); err != nil {
 		return Result{}, err
 	}
 	p.progress(1)
 	p.log("Succeed packaging %s", filepath.Base(input))
-	var outputs []string
 	if outs.dash != nil {
 		outputs = append(outputs, filepath.Join(outTitle, "dash", outs.dash.Manifest))
 	}
@@ -260,6 +278,7 @@ type packagingReport struct {
 	SegmentDuration float64      `json:"segmentDuration"`
 	Dash            *dash.Result `json:"dash,omitempty"`
 	HLS             *hls.Result  `json:"hls,omitempty"`
+	NCG             *ncgResult   `json:"ncg,omitempty"`
 	Started         string       `json:"started"`
 	Elapsed         float64      `json:"elapsedSeconds"`
 }
@@ -342,12 +361,13 @@ func commit(stage, outTitle, tmp string) error {
 	if err != nil {
 		return errcode.Wrap(errcode.MoveFailed, err, "read staging folder")
 	}
-	createdTitle := false
-	if _, err := os.Stat(outTitle); errors.Is(err, fs.ErrNotExist) {
-		if err := os.Mkdir(outTitle, 0o755); err != nil {
-			return createError(err, "create "+outTitle)
-		}
-		createdTitle = true
+	// Mkdir itself decides whether this job created the title folder: two jobs whose inputs share
+	// a title (movie.mp4 and movie.mp3) may commit at the same moment.
+	createdTitle := true
+	if err := os.Mkdir(outTitle, 0o755); errors.Is(err, fs.ErrExist) {
+		createdTitle = false
+	} else if err != nil {
+		return createError(err, "create "+outTitle)
 	}
 	for i, e := range entries {
 		src, dst := filepath.Join(stage, e.Name()), filepath.Join(outTitle, e.Name())

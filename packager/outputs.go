@@ -19,16 +19,20 @@ import (
 type outputs struct {
 	dash *dash.Result
 	hls  *hls.Result
+	ncg  *ncgResult
 }
 
 // packageAll writes every requested output type of one opened input into stage/<type>. The
 // types run concurrently on the same index and file: the input is parsed once, and the second
 // reader of each sample finds it in the page cache.
-func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, cid string, keySet keys.Set) (outputs, error) {
+//
+// NCG protects the input file itself (m is nil for an NCG-only job, which may take any file) into
+// ncgPath.
+func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath, cid string, keySet keys.Set) (outputs, error) {
 	opts := p.job.Options
 	var out outputs
 	type task struct {
-		dir string
+		dir string // the output's folder in stage; empty for NCG's single file
 		run func(dir string, progress func(float64)) error
 	}
 	var tasks []task
@@ -58,6 +62,12 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, cid stri
 			return err
 		}})
 	}
+	if slices.Contains(opts.DRM, DRMNCG) {
+		tasks = append(tasks, task{"", func(_ string, progress func(float64)) (err error) {
+			out.ncg, err = p.writeNCG(ctx, ncgPath, cid, keySet, progress)
+			return err
+		}})
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fractions := make([]float64, len(tasks))
@@ -66,8 +76,10 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, cid stri
 	var wg sync.WaitGroup
 	for i, t := range tasks {
 		dir := filepath.Join(stage, t.dir)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return out, createError(err, "create "+dir)
+		if t.dir != "" {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return out, createError(err, "create "+dir)
+			}
 		}
 		wg.Add(1)
 		go func() {
@@ -103,6 +115,9 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, cid stri
 		for _, t := range out.dash.Tracks {
 			p.log("Encrypted %s track %s (%s) with KID %s into %d segments", t.Kind, t.Representation, t.Codecs, t.KID, t.Segments)
 		}
+	}
+	if n := out.ncg; n != nil {
+		p.log("NCG (drmpack container) %s with KID %s: %d bytes in %d chunks", n.File, n.KID, n.Size, n.Chunks)
 	}
 	if h := out.hls; h != nil {
 		p.log("HLS %s (%s) with KID %s into %d segments, key URI %s", strings.ToUpper(h.Method), strings.Join(h.Codecs, ","), h.KID, h.Segments, h.KeyURI)

@@ -99,7 +99,7 @@ func NewMainWindow(a fyne.App, deps Deps) *MainWindow {
 
 func (w *MainWindow) build(a fyne.App) {
 	w.outDir = widget.NewEntry()
-	w.outDir.SetPlaceHolder("Folder that receives <title>/dash/…")
+	w.outDir.SetPlaceHolder("Folder that receives <title>/dash/…, <title>/hls/…, <name>.ncg")
 	w.outDir.SetText(w.deps.OutDir)
 	w.browse = widget.NewButtonWithIcon("Browse", theme.FolderOpenIcon(), w.browseOutDir)
 	w.settingsButton = widget.NewButtonWithIcon("Setting", theme.SettingsIcon(), w.showSettings)
@@ -114,13 +114,12 @@ func (w *MainWindow) build(a fyne.App) {
 	w.removeAll = widget.NewButtonWithIcon("Remove All", theme.DeleteIcon(), w.removeAllRows)
 	w.removeSuccessful = widget.NewButtonWithIcon("Remove Successful File", theme.ConfirmIcon(), w.removeSucceededRows)
 
-	// NCG and HLS are shown, as in the manual, but cannot be checked until their packagers exist.
-	w.drmNCG = widget.NewCheck("NCG", nil)
-	w.drmNCG.Disable()
-	w.drmDASH = widget.NewCheck("DASH", nil)
+	// The manual's three DRM types, combinable. NCG is drmpack's own container (the About dialog
+	// and the README say so): the vendor's NCG byte format is not public.
+	w.drmNCG = widget.NewCheck("NCG (drmpack container)", func(bool) { w.updateControls() })
+	w.drmDASH = widget.NewCheck("DASH", func(bool) { w.updateControls() })
 	w.drmDASH.Checked = true
-	w.drmHLS = widget.NewCheck("HLS", nil)
-	w.drmHLS.Disable()
+	w.drmHLS = widget.NewCheck("HLS", func(bool) { w.updateControls() })
 
 	w.key = widget.NewPasswordEntry()
 	w.key.SetPlaceHolder("Optional KID:KEY (hex; [TYPE=] prefix, several allowed). Empty: the key source in Settings (local key store)")
@@ -145,9 +144,7 @@ func (w *MainWindow) layout() fyne.CanvasObject {
 		w.removeFile, w.removeAll, w.removeSuccessful), container.NewHBox(w.settingsButton, w.about))
 	top := container.NewVBox(destination, listButtons)
 
-	coming := widget.NewLabelWithStyle("NCG, HLS: coming", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
-	coming.Importance = widget.LowImportance
-	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS, coming)
+	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS)
 	keyRow := container.NewBorder(nil, nil, boldLabel("Key"), container.NewHBox(w.packageButton, w.cancel), w.key)
 	// The label gets a fixed width so the bar does not jump as its text changes.
 	labelSize := widget.NewLabel("999 files: 99 Ready, 99 Succeed, 99 Failed").MinSize()
@@ -168,14 +165,19 @@ func boldLabel(text string) *widget.Label {
 // choices reads the window's current choices for a run.
 func (w *MainWindow) choices() Choices {
 	c := Choices{OutDir: w.outDir.Text, Key: w.key.Text}
-	if w.drmDASH.Checked {
-		c.DRM = append(c.DRM, packager.DRMDash)
+	for _, d := range []struct {
+		check *widget.Check
+		drm   string
+	}{{w.drmNCG, packager.DRMNCG}, {w.drmDASH, packager.DRMDash}, {w.drmHLS, packager.DRMHLS}} {
+		if d.check.Checked {
+			c.DRM = append(c.DRM, d.drm)
+		}
 	}
 	return c
 }
 
 // acceptsOnlyMedia reports whether a checked DRM type limits inputs to audio and video files:
-// DASH and HLS do (the manual's rule), NCG will take any file.
+// DASH and HLS do (the manual's rule), NCG takes any file.
 func (w *MainWindow) acceptsOnlyMedia() bool {
 	return w.drmDASH.Checked || w.drmHLS.Checked
 }

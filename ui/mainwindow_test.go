@@ -202,10 +202,51 @@ func TestRemoveFileRemoveAllRemoveSuccessful(t *testing.T) {
 	}
 }
 
-func TestOnlyDASHCanBeChecked(t *testing.T) {
+// TestNCGDASHAndHLSInOneRun ticks all three DRM types, packages the sample with the local key
+// store (no key typed), and then protects a non-media file with NCG alone.
+func TestNCGDASHAndHLSInOneRun(t *testing.T) {
 	w := newTestWindow(t)
-	if !w.drmNCG.Disabled() || !w.drmHLS.Disabled() || w.drmDASH.Disabled() || !w.drmDASH.Checked {
-		t.Fatal("want NCG and HLS disabled, DASH enabled and checked")
+	sample, err := filepath.Abs(filepath.Join("..", "assets", "sample.mp4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	test.Tap(w.drmNCG)
+	test.Tap(w.drmHLS)
+	if !w.drmNCG.Checked || !w.drmDASH.Checked || !w.drmHLS.Checked {
+		t.Fatal("the three DRM types cannot all be checked")
+	}
+	w.dropped(fyne.Position{}, fileURIs(sample))
+	out := t.TempDir()
+	w.outDir.SetText(out)
+	runPackaging(t, w)
+	if w.rows[0].status != packager.Succeed {
+		t.Fatalf("status %s; log:\n%s", w.rows[0].status, w.log)
+	}
+	for _, p := range []string{"sample/dash/stream.mpd", "sample/hls/index.m3u8", "sample/packaging.json", "sample.mp4.ncg"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Fatalf("output: %v", err)
+		}
+	}
+	if !strings.Contains(w.log.String(), "NCG+DASH+HLS Packaging start (") {
+		t.Fatalf("log:\n%s", w.log)
+	}
+
+	// NCG alone takes any file, which DASH would refuse.
+	test.Tap(w.removeAll)
+	test.Tap(w.drmDASH)
+	test.Tap(w.drmHLS)
+	doc := filepath.Join(t.TempDir(), "notes 한글.txt")
+	os.WriteFile(doc, []byte("not media at all"), 0o644)
+	w.dropped(fyne.Position{}, fileURIs(doc))
+	if len(w.rows) != 1 {
+		t.Fatalf("NCG alone refused a text file; log:\n%s", w.log)
+	}
+	runPackaging(t, w)
+	if w.rows[0].status != packager.Succeed {
+		t.Fatalf("status %s; log:\n%s", w.rows[0].status, w.log)
+	}
+	if _, err := os.Stat(filepath.Join(out, "notes 한글.txt.ncg")); err != nil {
+		t.Fatal(err)
 	}
 }
 
