@@ -10,8 +10,8 @@ import (
 type assembler struct {
 	tt      *trackTimes
 	k       *Kept
-	preroll int   // audio frames decoded before the first kept one
-	m       int64 // output decode time of the next sample
+	preroll func(first int) int // audio frames decoded before the first kept one
+	m       int64               // output decode time of the next sample
 	started bool
 	presMax int64 // output composition end of the samples so far
 }
@@ -30,8 +30,8 @@ func (a *assembler) add(sp span, from, to, before, after int64, last bool) {
 	if !a.started {
 		a.started = true
 		a.k.Delay = before + c0 - from
-		if tt.Kind == demux.Audio {
-			first = max(0, first-a.preroll)
+		if a.preroll != nil {
+			first = max(0, first-a.preroll(first))
 		}
 		if clip {
 			a.k.MediaTime = int64(tt.Samples[first].CTO)

@@ -15,12 +15,29 @@ import (
 // track, so a player streaming the file reads audio and video from nearby bytes.
 const chunkSeconds = 0.5
 
-// MP4 plans the derived MP4 file of a selection of an MP4 source: the source's ftyp, a moov
+// Trim plans the trimmed (or multi-trimmed) file of m, an MP4, M4A or MP3, and returns it with
+// the selection it is made of. The plan reads its sample data from m.
+func Trim(m *demux.Media, opts Options) (*Plan, *Selection, error) {
+	if m.Format == "mp3" {
+		return trimMP3(m, opts)
+	}
+	sel, err := Select(m, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := mp4Plan(sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return plan, sel, nil
+}
+
+// mp4Plan plans the derived MP4 file of a selection of an MP4 source: the source's ftyp, a moov
 // regenerated from the source's (the kept tracks with new sample tables, edit lists and
 // durations; every other box as decoded), and one mdat with the kept samples, interleaved in
 // half-second chunks. Sample tables that describe individual samples beyond the regenerated ones
 // (sdtp, sbgp/sgpd, subs, saiz/saio, cslg) are left out rather than left stale.
-func MP4(sel *Selection) (*Plan, error) {
+func mp4Plan(sel *Selection) (*Plan, error) {
 	src := sel.Source
 	top, err := readBoxes(src, 0, src.Size)
 	if err != nil {

@@ -84,7 +84,7 @@ func Select(m *demux.Media, opts Options) (*Selection, error) {
 // audioPreroll is how many frames before the first kept one an audio decoder needs to output
 // that frame exactly: AAC overlaps each frame with the previous one; MPEG audio also draws on up
 // to 511 bytes of earlier frames (the bit reservoir).
-func audioPreroll(t *demux.Track) int {
+func audioPreroll(t *demux.Track, _ int) int {
 	if isMPEGAudio(t) {
 		return 3
 	}
@@ -116,7 +116,7 @@ type span struct{ first, end int }
 
 func (s span) empty() bool { return s.first >= s.end }
 
-func selectTracks(m *demux.Media, opts Options, preroll func(*demux.Track) int) (*Selection, error) {
+func selectTracks(m *demux.Media, opts Options, preroll func(t *demux.Track, first int) int) (*Selection, error) {
 	var times []*trackTimes
 	for _, t := range m.Tracks {
 		if opts.AllTracks || t.Kind == demux.Video || t.Kind == demux.Audio {
@@ -204,9 +204,9 @@ func selectTracks(m *demux.Media, opts Options, preroll func(*demux.Track) int) 
 
 	for ti, tt := range times {
 		k := &Kept{Track: tt.Track}
-		a := assembler{tt: tt, k: k, preroll: 0}
+		a := assembler{tt: tt, k: k}
 		if tt.Kind == demux.Audio {
-			a.preroll = preroll(tt.Track)
+			a.preroll = func(first int) int { return preroll(tt.Track, first) }
 		}
 		for wi, w := range windows {
 			from := rescale(w.from, ref.Timescale, tt.Timescale)

@@ -13,6 +13,7 @@ import (
 
 	"drmpack/internal/mediatest"
 	"drmpack/packager/demux"
+	"drmpack/packager/mp3"
 	"drmpack/packager/transform"
 )
 
@@ -27,11 +28,7 @@ func trimFile(t *testing.T, src string, opts transform.Options) (string, *transf
 		t.Fatal(err)
 	}
 	defer m.Close()
-	sel, err := transform.Select(m, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := transform.MP4(sel)
+	plan, sel, err := transform.Trim(m, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,3 +147,141 @@ func firstDiff(a, b []byte) int {
 }
 
 var _ = binary.BigEndian
+
+func TestMultiTrimJoinsRangesInOrder(t *testing.T) {
+	src := filepath.Join(mediatest.Media(t), "h264_aac_moov_end.mp4")
+	ranges, err := transform.ParseRanges("5-6,-1.5,5-6,7-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, sel := trimFile(t, src, transform.Options{Ranges: ranges, MaxRatio: transform.DefaultMaxRatio})
+	if len(sel.Cuts) != 4 || len(sel.Dropped) != 0 {
+		t.Fatalf("cuts %v dropped %v, want all four ranges", sel.Cuts, sel.Dropped)
+	}
+	srcFrames := mediatest.VideoFrames(t, src, "")
+	var want []string
+	for i, c := range sel.Cuts {
+		r := ranges[i]
+		// Video starts on the sync sample at or before the start (GOPs are 2 s) and ends within a
+		// GOP after the end; the last range ends exactly at the end of the file.
+		if c.Start > r.Start || r.Start-c.Start >= 2 || c.End < min(r.End, 8) || c.End-min(r.End, 8) >= 2 {
+			t.Errorf("range %v was cut as %v", r, c)
+		}
+		want = append(want, videoFramesIn(srcFrames, c.Start, c.End)...)
+	}
+	got := mediatest.VideoFrames(t, out, "")
+	if !equalStrings(got, want) {
+		t.Fatalf("video: %d frames, want the source's %d frames of %v", len(got), len(want), sel.Cuts)
+	}
+
+	// Audio: each range's samples follow at its place in the output within one AAC frame (1024
+	// samples); after the frame that joins it to the previous range they equal the source's.
+	srcPCM := mediatest.AudioPCM(t, src, "")
+	outPCM := mediatest.AudioPCM(t, out, "")
+	if d := float64(len(outPCM)/frameSize)/audioRate - sel.Duration; math.Abs(d) > 1024.0/audioRate {
+		t.Fatalf("audio lasts %.4f s, want %.4f s within one frame", float64(len(outPCM)/frameSize)/audioRate, sel.Duration)
+	}
+	at := 0.0
+	for _, c := range sel.Cuts {
+		const skip = 0.05 // past the join
+		block := pcmAt(srcPCM, c.Start+skip)[:4096*frameSize]
+		expect := int(math.Round((at+skip)*audioRate)) * frameSize
+		found := -1
+		for off := max(0, expect-1100*frameSize); off <= expect+1100*frameSize && off+len(block) <= len(outPCM); off += frameSize {
+			if bytes.Equal(outPCM[off:off+len(block)], block) {
+				found = off
+				break
+			}
+		}
+		if found < 0 {
+			t.Fatalf("audio of cut %v not found within one frame of %.4f s in the output", c, at+skip)
+		}
+		n := int((c.End-c.Start-2*skip)*audioRate) * frameSize
+		if !bytes.Equal(outPCM[found:found+n], pcmAt(srcPCM, c.Start+skip)[:n]) {
+			t.Fatalf("audio of cut %v differs from the source", c)
+		}
+		at += c.End - c.Start
+	}
+}
+
+func TestMaxRatioDropsRangesPastTheCap(t *testing.T) {
+	src := filepath.Join(mediatest.Media(t), "h264_aac.mp4")
+	m, err := demux.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	whole := []transform.Range{{End: math.Inf(1)}}
+	for _, tc := range []struct {
+		ratio   int
+		ranges  []transform.Range
+		kept    int
+		dropped int
+	}{
+		{50, append(whole, whole...), 1, 1},                                             // 200 % > 150 %
+		{100, append(whole, whole...), 2, 0},                                            // 200 % is allowed
+		{50, append(whole, transform.Range{Start: 0, End: 3}), 2, 0},                    // 8 + 4 s of 8 s: 150 %
+		{50, []transform.Range{whole[0], whole[0], {Start: 6, End: math.Inf(1)}}, 2, 1}, // the later short range still fits
+		{0, []transform.Range{{Start: 0, End: 3}, {Start: 4, End: 5}}, 2, 0},
+	} {
+		sel, err := transform.Select(m, transform.Options{Ranges: tc.ranges, MaxRatio: tc.ratio})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sel.Cuts) != tc.kept || len(sel.Dropped) != tc.dropped {
+			t.Errorf("MaxRatio %d, %v: kept %v dropped %v, want %d kept and %d dropped", tc.ratio, tc.ranges, sel.Cuts, sel.Dropped, tc.kept, tc.dropped)
+		}
+	}
+}
+
+func TestTrimMP3IsFrameAccurate(t *testing.T) {
+	media := mediatest.Media(t)
+	for _, name := range []string{"audio.mp3", "audio_vbr_id3.mp3"} {
+		src := filepath.Join(media, name)
+		srcPCM := mediatest.AudioPCM(t, src, "")
+		srcBytes, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []transform.Range{{Start: 1.3, End: 4.7}, {Start: 0, End: 2}, {Start: 0.03, End: 1}, {Start: 6.2, End: math.Inf(1)}} {
+			t.Run(name+"/"+r.String(), func(t *testing.T) {
+				out, sel := trimFile(t, src, transform.Options{Ranges: []transform.Range{r}})
+				const rate, spf = 44100.0, 1152.0
+				c := sel.Cuts[0]
+				// Cut on frame boundaries around the request: at most one frame wider on each side.
+				srcEnd := float64(len(srcPCM)/frameSize) / rate
+				if c.Start > r.Start || r.Start-c.Start >= spf/rate || c.End < min(r.End, srcEnd) || c.End-r.End >= spf/rate {
+					t.Fatalf("cut %v, want %v widened to frame boundaries", c, r)
+				}
+				outPCM := mediatest.AudioPCM(t, out, "")
+				from := int(math.Round(c.Start*rate)) * frameSize
+				want := srcPCM[from:min(len(srcPCM), from+int(math.Round((c.End-c.Start)*rate))*frameSize)]
+				if !bytes.Equal(outPCM, want) {
+					t.Fatalf("decoded %d samples, want the source's %d samples of %v (first difference at %d)",
+						len(outPCM)/frameSize, len(want)/frameSize, c, firstDiff(outPCM, want)/frameSize)
+				}
+				// ffprobe takes the duration from the rewritten Xing header's frame count.
+				outBytes, _ := os.ReadFile(out)
+				scan, err := mp3.Scan(bytes.NewReader(outBytes), int64(len(outBytes)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d := seconds(t, ffprobe(t, out).Format.Duration); math.Abs(d-float64(len(scan.Frames))*spf/rate) > 0.001 {
+					t.Fatalf("ffprobe duration %.4f s, want the %d frames' %.4f s", d, len(scan.Frames), float64(len(scan.Frames))*spf/rate)
+				}
+				// The ID3v2 tag is kept byte for byte.
+				if n := id3v2Size(srcBytes); n == 0 && name == "audio_vbr_id3.mp3" || !bytes.Equal(outBytes[:n], srcBytes[:n]) {
+					t.Fatalf("ID3v2 tag (%d bytes) not kept", n)
+				}
+			})
+		}
+	}
+}
+
+// id3v2Size is the length of a leading ID3v2 tag (ID3v2.4 §3.1), 0 if there is none.
+func id3v2Size(b []byte) int {
+	if len(b) < 10 || string(b[:3]) != "ID3" {
+		return 0
+	}
+	return 10 + (int(b[6])<<21 | int(b[7])<<14 | int(b[8])<<7 | int(b[9]))
+}
