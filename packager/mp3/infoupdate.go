@@ -3,6 +3,7 @@ package mp3
 import (
 	"encoding/binary"
 	"errors"
+	"math"
 )
 
 // InfoUpdate is what an edited stream's Xing/Info/LAME or VBRI tag must say about the frames that
@@ -67,7 +68,7 @@ func UpdateInfoFrame(frame []byte, u InfoUpdate) error {
 		p += 4
 	}
 	if flags&xingFlagTOC != 0 {
-		seekTable(frame[p:p+100], uint64(len(frame)), u.Sizes, bytes)
+		seekTable(frame[p:p+100], u.Sizes)
 		p += 100
 	}
 	if flags&xingFlagQuality != 0 {
@@ -85,16 +86,23 @@ func UpdateInfoFrame(frame []byte, u InfoUpdate) error {
 	return nil
 }
 
-// seekTable fills the Xing TOC: entry i is the position, in 256ths of the stream's bytes, of
-// the frame at i % of the duration (frames are of equal duration).
-func seekTable(toc []byte, pos uint64, sizes []uint32, total uint64) {
-	n := len(sizes)
+// seekTable fills the Xing TOC the way LAME does (VbrTag.c): entry i is the number of audio bytes
+// up to and including the frame at i % of the duration, in 256ths of all audio bytes (the tag
+// frame not counted); entry 0 is 0.
+func seekTable(toc []byte, sizes []uint32) {
+	var total uint64
+	for _, s := range sizes {
+		total += uint64(s)
+	}
+	var sum uint64
 	next := 0
-	for i := range 100 {
-		for target := i * n / 100; next < target; next++ {
-			pos += uint64(sizes[next])
+	toc[0] = 0
+	for i := 1; i < 100; i++ {
+		j := min(int(math.Floor(0.5+0.01*float64(i)*float64(len(sizes)))), len(sizes))
+		for ; next < j; next++ {
+			sum += uint64(sizes[next])
 		}
-		toc[i] = byte(min(pos*256/max(total, 1), 255))
+		toc[i] = byte(min(sum*256/max(total, 1), 255))
 	}
 }
 
