@@ -51,13 +51,17 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, dims, faststart, trim, version, help)"))
 	}
 	switch args[0] {
 	case "package":
 		return packageCommand(args[1:], stdout, stderr)
 	case "dims":
 		return dimsCommand(args[1:], stdout, stderr)
+	case "faststart":
+		return faststartCommand(args[1:], stdout, stderr)
+	case "trim":
+		return trimCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "drmpack %s\n", version())
 		return exitOK
@@ -65,7 +69,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, dims, faststart, trim, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -73,7 +77,7 @@ func usageError(w io.Writer, e *errcode.Error) int {
 	return exitUsage
 }
 
-var packageFlags = []flagSpec{
+var packageFlags = append([]flagSpec{
 	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: dash"},
 	{names: []string{"--out", "-o"}, value: "DIR", help: "destination folder (default: settings, else the current folder)"},
 	{names: []string{"--key"}, value: "[TYPE=]KID:KEY[:IV]", repeated: true, help: "content key in hex; TYPE is AUDIO, SD, HD, UHD1 or UHD2 (repeatable)"},
@@ -85,7 +89,7 @@ var packageFlags = []flagSpec{
 	{names: []string{"--widevine-provider"}, value: "NAME", help: "provider name in the Widevine PSSH (default drmpack)"},
 	{names: []string{"--concurrency"}, value: "N", help: "jobs packaged at once (default 1)"},
 	{names: []string{"--json"}, bool: true, help: "print one JSON result line per job on stdout"},
-}
+}, mediaFlags...)
 
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, `drmpack: multi-DRM packaging workstation (CLI)
@@ -93,6 +97,8 @@ func printHelp(w io.Writer) {
 Commands:
   drmpack package [flags] FILE...   package inputs (MP4/M4A/MP3) into DASH-CENC
   drmpack dims IN RECIPE -o OUT     apply media-server DIMS image commands (--config FILE)
+  drmpack faststart IN -o OUT       move an MP4/M4A header (moov) in front of the media data
+  drmpack trim IN -o OUT [flags]    cut MP4/M4A/MP3 by time (--start, --end, --trimming, --max-ratio, --all-tracks)
   drmpack version                   print the version
   drmpack help                      this text
 
@@ -256,6 +262,10 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		}
 		concurrency = n
 	}
+	if opts.Trim, err = trimOptions(p); err != nil {
+		return opts, 0, err
+	}
+	opts.Faststart = p.has("--faststart")
 	switch src := p.get("--key-source"); src {
 	case "", "raw":
 		raw, err := keys.ParseRaw(p.values["--key"])

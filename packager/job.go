@@ -19,6 +19,7 @@ import (
 	"drmpack/packager/demux"
 	"drmpack/packager/errcode"
 	"drmpack/packager/keys"
+	"drmpack/packager/transform"
 )
 
 // DRM output types, as the GUI's check boxes and the CLI's --drm name them.
@@ -36,6 +37,10 @@ type Options struct {
 	KeySource        keys.Source
 	PlayReadyLAURL   string
 	WidevineProvider string
+	// Media operations applied to the input before packaging (the media server manual's
+	// trimming; see package transform). Trim nil packages the whole input.
+	Trim      *transform.Options
+	Faststart bool
 }
 
 // Result is a finished job's outcome, as the CLI's --json prints it.
@@ -115,6 +120,9 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	defer m.Close()
 	p.describe(m)
+	if m, err = p.mediaOperations(m); err != nil {
+		return Result{}, err
+	}
 
 	cid := opts.CID
 	if cid == "" {

@@ -14,6 +14,9 @@ import (
 	"sort"
 )
 
+// ErrShortSource means the source ended before a range the plan copies from it.
+var ErrShortSource = errors.New("source shorter than planned")
+
 // Plan is a derived file: a sequence of literal byte strings (regenerated headers) and ranges of
 // the source file. It holds no media data.
 type Plan struct {
@@ -150,7 +153,7 @@ func (p *Plan) WriteTo(w io.Writer, src io.ReaderAt) (int64, error) {
 		}
 		written += n
 		if err == nil && n < pt.n {
-			err = fmt.Errorf("source ended %d bytes early (truncated input?)", pt.n-n)
+			err = fmt.Errorf("%w by %d bytes (changed during the operation?)", ErrShortSource, pt.n-n)
 		}
 		if err != nil {
 			return written, err

@@ -160,14 +160,14 @@ func selectTracks(m *demux.Media, opts Options, preroll func(t *demux.Track, fir
 	limit := float64(srcBytes) * float64(100+opts.MaxRatio) / 100
 	for _, r := range ranges {
 		w := window{from: secondsToTicks(r.Start, ref.Timescale), to: min(secondsToTicks(r.End, ref.Timescale), movieEnd)}
+		if w.from >= w.to {
+			sel.Dropped = append(sel.Dropped, r)
+			continue
+		}
 		if leader != nil {
 			if g := leader.lastAtOrBefore(w.from, true); g >= 0 {
 				w.from = min(w.from, max(leader.pres(g), leader.start))
 			}
-		}
-		if w.from >= w.to {
-			sel.Dropped = append(sel.Dropped, r)
-			continue
 		}
 		var cost int64
 		for _, tt := range times {
