@@ -2,13 +2,13 @@ package transform_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"drmpack/internal/mediatest"
@@ -146,7 +146,6 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-var _ = binary.BigEndian
 
 func TestMultiTrimJoinsRangesInOrder(t *testing.T) {
 	src := filepath.Join(mediatest.Media(t), "h264_aac_moov_end.mp4")
@@ -284,4 +283,36 @@ func id3v2Size(b []byte) int {
 		return 0
 	}
 	return 10 + (int(b[6])<<21 | int(b[7])<<14 | int(b[8])<<7 | int(b[9]))
+}
+
+// TestAllTracks trims a movie with a subtitle track: by default (the manual's AllTracks off) only
+// audio and video are kept; with AllTracks the subtitles are cut to the same interval.
+func TestAllTracks(t *testing.T) {
+	dir := t.TempDir()
+	srt := filepath.Join(dir, "subs.srt")
+	os.WriteFile(srt, []byte("1\n00:00:00,500 --> 00:00:03,000\nfirst\n\n2\n00:00:04,000 --> 00:00:07,500\nsecond\n"), 0o644)
+	src := filepath.Join(dir, "subs.mp4")
+	cmd := exec.Command("ffmpeg", "-v", "error", "-i", filepath.Join(mediatest.Media(t), "h264_aac.mp4"), "-i", srt,
+		"-map", "0", "-map", "1", "-c", "copy", "-c:s", "mov_text", src)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	r := []transform.Range{{Start: 4.5, End: 6.5}}
+	out, _ := trimFile(t, src, transform.Options{Ranges: r})
+	if n := len(ffprobe(t, out).Streams); n != 2 {
+		t.Fatalf("%d streams without AllTracks, want audio and video", n)
+	}
+	out, sel := trimFile(t, src, transform.Options{Ranges: r, AllTracks: true})
+	p := ffprobe(t, out)
+	if len(p.Streams) != 3 || p.Streams[2].CodecType != "subtitle" {
+		t.Fatalf("streams %+v, want the subtitles too", p.Streams)
+	}
+	// The cut starts at 4 s (video sync sample): "second" (4-7.5 s) shows from 0 to the end.
+	subs, err := exec.Command("ffmpeg", "-v", "error", "-i", out, "-map", "0:s:0", "-f", "srt", "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "00:00:00,000 --> 00:00:02,500\nsecond"; sel.Cuts[0].Start != 4 || !strings.Contains(string(subs), want) {
+		t.Fatalf("subtitles after the cut %v:\n%s\nwant %q", sel.Cuts, subs, want)
+	}
 }
