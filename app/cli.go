@@ -52,7 +52,7 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, hls, dims, keys, kms, ncg, settings, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, hls, dims, faststart, trim, keys, kms, ncg, settings, version, help)"))
 	}
 	switch args[0] {
 	case "package":
@@ -69,6 +69,10 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		return settingsCommand(args[1:], stdout, stderr)
 	case "hls":
 		return hlsCommand(args[1:], stdout, stderr)
+	case "faststart":
+		return faststartCommand(args[1:], stdout, stderr)
+	case "trim":
+		return trimCommand(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "drmpack %s\n", version())
 		return exitOK
@@ -76,7 +80,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, hls, dims, keys, kms, ncg, settings, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, hls, dims, faststart, trim, keys, kms, ncg, settings, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -84,7 +88,7 @@ func usageError(w io.Writer, e *errcode.Error) int {
 	return exitUsage
 }
 
-var packageFlags = []flagSpec{
+var packageFlags = append([]flagSpec{
 	{names: []string{"--drm"}, value: "LIST", help: "output types, comma-separated: ncg, dash, hls"},
 	{names: []string{"--out", "-o"}, value: "DIR", help: "destination folder (default: settings, else the current folder)"},
 	{names: []string{"--key"}, value: "[TYPE=]KID:KEY[:IV]", repeated: true, help: "content key in hex; TYPE is AUDIO, SD, HD, UHD1 or UHD2 (repeatable)"},
@@ -107,7 +111,7 @@ var packageFlags = []flagSpec{
 	{names: []string{"--hls-duration"}, value: "SECONDS", help: "HLS target segment duration, split on keyframes (default 10)"},
 	{names: []string{"--concurrency"}, value: "N", help: "jobs packaged at once (default 1)"},
 	{names: []string{"--json"}, bool: true, help: "print one JSON result line per job on stdout"},
-}
+}, mediaFlags...)
 
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, `drmpack: multi-DRM packaging workstation (CLI)
@@ -122,6 +126,8 @@ Commands:
   drmpack ncg info IN               show an NCG file's header (no secrets)
   drmpack kms serve [--listen ADDR] serve the local key store as a CPIX 2.3 key server (--token)
   drmpack settings get|set|unset    show or change saved settings and secrets
+  drmpack faststart IN -o OUT       move an MP4/M4A header (moov) in front of the media data
+  drmpack trim IN -o OUT [flags]    cut MP4/M4A/MP3 by time (--start, --end, --trimming, --max-ratio, --all-tracks)
   drmpack version                   print the version
   drmpack help                      this text
 
@@ -309,6 +315,10 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 		}
 		concurrency = n
 	}
+	if opts.Trim, err = trimOptions(p); err != nil {
+		return opts, 0, err
+	}
+	opts.Faststart = p.has("--faststart")
 	kc, err := keyConfigFromSettings(s)
 	if err != nil {
 		return opts, 0, errcode.Wrap(errcode.InvalidArgument, err, "settings")

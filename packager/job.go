@@ -21,6 +21,7 @@ import (
 	"drmpack/packager/hls"
 	"drmpack/packager/keys"
 	"drmpack/packager/pssh"
+	"drmpack/packager/transform"
 )
 
 // DRM output types, as the GUI's check boxes and the CLI's --drm name them.
@@ -32,7 +33,7 @@ const (
 
 // Options are the settings of one packaging job.
 type Options struct {
-	DRM              []string // output types: "dash", "hls"
+	DRM              []string // output types: "ncg", "dash", "hls"
 	OutDir           string
 	CID              string // content ID for the key service; default: CIDSource, else from the file name
 	CIDSource        CIDSource
@@ -44,6 +45,10 @@ type Options struct {
 	// HLS holds the HLS settings; its Keys are the job's and Alternates is always on (the
 	// output's index.m3u8 is a master playlist).
 	HLS hls.Options
+	// Media operations applied to the input before packaging (the media server manual's
+	// trimming; see package transform). Trim nil packages the whole input.
+	Trim      *transform.Options
+	Faststart bool
 }
 
 // CIDSource names the content ID of an input (the manual's gateway callback).
@@ -145,6 +150,9 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		}
 		defer m.Close()
 		p.describe(m)
+		if m, err = p.mediaOperations(m); err != nil {
+			return Result{}, err
+		}
 		types = types[:0]
 		for _, t := range dash.Selected(m) {
 			if tt := dash.TrackType(t); !slices.Contains(types, tt) {

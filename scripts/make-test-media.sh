@@ -35,3 +35,6 @@ cp h264_aac.mp4 "한글 제목 01.mp4"
 "${ff[@]}" -i h264_aac_moov_end.mp4 -f lavfi -i "$audio" -map 0:v -map 1:a -c:v copy -c:a ac3 -b:a 192k \
   "${exact[@]}" -metadata:s:a:0 language=kor -shortest -movflags +faststart h264_ac3_kor.mp4
 "${ff[@]}" -f lavfi -i "$audio" -c:a eac3 -b:a 128k "${exact[@]}" -movflags +faststart audio_eac3.mp4
+# VBR MP3 with an ID3v2.3 tag (a Korean title) and a Xing/LAME header.
+"${ff[@]}" -f lavfi -i "${audio/s=48000/s=44100}" -c:a libmp3lame -q:a 4 "${exact[@]}" -id3v2_version 3 \
+  -metadata title="미리 듣기" -write_xing 1 audio_vbr_id3.mp3

@@ -86,6 +86,12 @@ type Media struct {
 // ReadAt reads sample data from the input.
 func (m *Media) ReadAt(p []byte, off int64) (int, error) { return m.r.ReadAt(p, off) }
 
+// View returns a Media over the same input with other tracks, such as a trimmed selection of
+// this one's samples. It shares the input: closing the view does nothing, closing m closes both.
+func (m *Media) View(tracks []*Track) *Media {
+	return &Media{Path: m.Path, Size: m.Size, Format: m.Format, Tracks: tracks, r: m.r}
+}
+
 // Close releases the input.
 func (m *Media) Close() error {
 	if m.closer == nil {
