@@ -146,7 +146,6 @@ func firstDiff(a, b []byte) int {
 	return min(len(a), len(b))
 }
 
-
 func TestMultiTrimJoinsRangesInOrder(t *testing.T) {
 	src := filepath.Join(mediatest.Media(t), "h264_aac_moov_end.mp4")
 	ranges, err := transform.ParseRanges("5-6,-1.5,5-6,7-")
