@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh [SIZE_MB]: packages one large generated MP4 (default ~1 GB, moov at the end) to
 # DASH-CENC with drmpack and with Shaka Packager 3.4.2 (npm's static binary), to HLS (TS +
-# SAMPLE-AES, and clear) with drmpack, and copies it with cp and ffmpeg (clear DASH and HLS
+# SAMPLE-AES, and clear) and to NCG (and back) with drmpack, and copies it with cp and ffmpeg (clear DASH and HLS
 # remuxes) in the same run. Prints seconds, MB/s, the ratio to cp and the
 # peak RSS of each. The page cache is warmed first so every tool reads from memory and the
 # numbers compare the tools, not the disk.
@@ -68,6 +68,10 @@ run drmpack-hls-sample-aes "$work/drmpack" package --drm hls -o out --key "$kid:
 run drmpack-hls-clear "$work/drmpack" hls "$big" -o out/hls
 run ffmpeg-hls-clear ffmpeg -hide_banner -loglevel error -y -i "$big" -map 0 -c copy -f hls -hls_time 10 -hls_playlist_type vod out/index.m3u8
 run drmpack-dash+hls "$work/drmpack" package --drm dash,hls -o out --key "$kid:$key" "$big"
+run drmpack-ncg "$work/drmpack" package --drm ncg -o out --key "$kid:$key" "$big"
+rm -rf ncg && "$work/drmpack" package --drm ncg -o ncg --key "$kid:$key" "$big" >/dev/null
+run drmpack-ncg-decrypt "$work/drmpack" ncg decrypt "ncg/$big.ncg" -o out/decrypted.mp4 --key "$kid:$key"
+rm -rf ncg
 rm -rf out
 
 cp_secs=$(echo "${results[0]}" | cut -d' ' -f2)
