@@ -3,7 +3,6 @@ package app
 import (
 	"fmt"
 	"io"
-	"strconv"
 
 	"drmpack/packager"
 	"drmpack/packager/errcode"
@@ -101,29 +100,6 @@ func failedInput(stderr io.Writer, in string, err error) int {
 // trimOptions reads the trim flags; nil when none selects a trim. --trimming wins over
 // --start/--end, as the manual's Multi-Trimming wins over Trimming.
 func trimOptions(p parsedArgs) (*transform.Options, error) {
-	opts := &transform.Options{AllTracks: p.has("--all-tracks"), MaxRatio: transform.DefaultMaxRatio}
-	if v := p.get("--max-ratio"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 || n > 100 {
-			return nil, errcode.New(errcode.InvalidArgument, "--max-ratio %q: want a percentage from 0 to 100", v)
-		}
-		opts.MaxRatio = n
-	}
-	switch {
-	case p.has("--trimming"):
-		rs, err := transform.ParseRanges(p.get("--trimming"))
-		if err != nil {
-			return nil, err
-		}
-		opts.Ranges = rs
-	case p.has("--start") || p.has("--end"):
-		r, err := transform.StartEnd(p.get("--start"), p.get("--end"))
-		if err != nil {
-			return nil, err
-		}
-		opts.Ranges = []transform.Range{r}
-	case !opts.AllTracks && !p.has("--max-ratio"):
-		return nil, nil
-	}
-	return opts, nil
+	return transform.Request{Start: p.get("--start"), End: p.get("--end"), Trimming: p.get("--trimming"),
+		MaxRatio: p.get("--max-ratio"), AllTracks: p.has("--all-tracks")}.Options()
 }

@@ -49,7 +49,7 @@ func TestTrimCommandErrors(t *testing.T) {
 		{"no output", []string{"trim", src}, exitUsage, "1103", "usage"},
 		{"bad token", []string{"trim", src, "-o", "OUT", "--trimming", "0-5,abc,7-8"}, exitUsage, "1102", `"abc"`},
 		{"bad start", []string{"trim", src, "-o", "OUT", "--start", "1e3"}, exitUsage, "1102", `start "1e3"`},
-		{"bad ratio", []string{"trim", src, "-o", "OUT", "--trimming", "0-1,0-1", "--max-ratio", "150"}, exitUsage, "1102", "--max-ratio"},
+		{"bad ratio", []string{"trim", src, "-o", "OUT", "--trimming", "0-1,0-1", "--max-ratio", "150"}, exitUsage, "1102", "max ratio \"150\""},
 		{"missing input", []string{"trim", filepath.Join(media, "nope.mp4"), "-o", "OUT", "--end", "3"}, exitFailed, "1201", "does not exist"},
 		{"not media", []string{"trim", text, "-o", "OUT", "--end", "3"}, exitFailed, "1102", "cannot be trimmed"},
 		{"beyond the end", []string{"trim", src, "-o", "OUT", "--start", "100"}, exitFailed, "1102", "beyond the end"},

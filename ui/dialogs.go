@@ -1,10 +1,16 @@
 package ui
 
 import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
+
+	"drmpack/packager/transform"
 )
 
 // settingsDialog is the manual's Setting screen: Site ID, Packager Key (masked) and Confirm, with
@@ -94,4 +100,67 @@ func (w *MainWindow) showAbout() {
 	d := dialog.NewCustom("About drmpack", "Close", container.NewVScroll(body), w.Window)
 	d.Resize(fyne.NewSize(640, 520))
 	d.Show()
+}
+
+// fileOptionsDialog edits one row's media operations: the server manual's trimming,
+// multi-trimming and header upfront, validated as the CLI validates --start/--end/--trimming.
+type fileOptionsDialog struct {
+	dialog                         *dialog.CustomDialog
+	start, end, trimming, maxRatio *widget.Entry
+	allTracks, faststart           *widget.Check
+	status                         *widget.Label
+	row                            *fileRow
+}
+
+func (w *MainWindow) showFileOptions() {
+	row := w.selected
+	if row == nil || w.run != nil {
+		return
+	}
+	d := &fileOptionsDialog{row: row}
+	entry := func(text, placeholder string) *widget.Entry {
+		e := widget.NewEntry()
+		e.SetText(text)
+		e.SetPlaceHolder(placeholder)
+		return e
+	}
+	d.start = entry(row.trim.Start, "seconds; empty: the file's start")
+	d.end = entry(row.trim.End, "seconds; empty: the file's end")
+	d.trimming = entry(row.trim.Trimming, "e.g. 0-30,210-270,525-555 (wins over start/end)")
+	d.maxRatio = entry(row.trim.MaxRatio, "percent, default 50")
+	d.allTracks = widget.NewCheck("Trim every track (not only audio and video)", nil)
+	d.allTracks.Checked = row.trim.AllTracks
+	d.faststart = widget.NewCheck("Header upfront (moov before mdat)", nil)
+	d.faststart.Checked = row.faststart
+	d.status = widget.NewLabel("")
+	d.status.Wrapping = fyne.TextWrapWord
+	d.status.Importance = widget.DangerImportance
+	form := widget.NewForm(
+		widget.NewFormItem("Start", d.start), widget.NewFormItem("End", d.end),
+		widget.NewFormItem("Multi-trimming", d.trimming), widget.NewFormItem("Max ratio", d.maxRatio))
+	note := widget.NewLabel("Applied before DASH and HLS packaging; NCG protects the whole file as it is.")
+	note.Wrapping = fyne.TextWrapWord
+	content := container.NewVBox(widget.NewLabel(filepath.Base(row.path)), form, d.allTracks, d.faststart, note, d.status)
+	confirm := widget.NewButton("Confirm", func() { w.confirmFileOptions(d) })
+	confirm.Importance = widget.HighImportance
+	d.dialog = dialog.NewCustomWithoutButtons("File Options", content, w.Window)
+	d.dialog.SetButtons([]fyne.CanvasObject{widget.NewButton("Cancel", func() { d.dialog.Hide() }), confirm})
+	d.dialog.Resize(fyne.NewSize(560, 420))
+	w.fileOptionsOpen = d
+	d.dialog.Show()
+}
+
+func (w *MainWindow) confirmFileOptions(d *fileOptionsDialog) {
+	req := transform.Request{Start: strings.TrimSpace(d.start.Text), End: strings.TrimSpace(d.end.Text),
+		Trimming: strings.TrimSpace(d.trimming.Text), MaxRatio: strings.TrimSpace(d.maxRatio.Text), AllTracks: d.allTracks.Checked}
+	if _, err := req.Options(); err != nil {
+		d.status.SetText(err.Error())
+		return
+	}
+	d.row.trim, d.row.faststart = req, d.faststart.Checked
+	d.dialog.Hide()
+	w.files.refresh()
+	if s := d.row.optionsSummary(); s != "" {
+		w.logLine(fmt.Sprintf("File options of %s: %s", filepath.Base(d.row.path), s))
+	}
 }

@@ -1,14 +1,17 @@
 package ui
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"drmpack/packager"
 	"drmpack/settings"
 )
 
@@ -68,4 +71,76 @@ func TestAboutNamesTheNCGContainerAndTheFiles(t *testing.T) {
 		}
 	}
 	test.Tap(w.about) // opens without panicking
+}
+
+// TestFileOptionsTrimTheRowBeforePackaging: a row's File Options are validated as the CLI
+// validates them, shown in the list, and applied to that row's job only.
+func TestFileOptionsTrimTheRowBeforePackaging(t *testing.T) {
+	w := newTestWindow(t)
+	sample, _ := filepath.Abs(filepath.Join("..", "assets", "sample.mp4"))
+	w.dropped(fyne.Position{}, fileURIs(sample))
+	w.selectRow(w.rows[0])
+	test.Tap(w.fileOptions)
+	d := w.fileOptionsOpen
+	if d == nil {
+		t.Fatal("File Options did not open")
+	}
+	test.Type(d.trimming, "0-2,x-4")
+	w.confirmFileOptions(d)
+	if !strings.Contains(d.status.Text, "x-4") || w.rows[0].trim.Trimming != "" {
+		t.Fatalf("bad range accepted; status %q", d.status.Text)
+	}
+	d.trimming.SetText("2-5")
+	d.faststart.SetChecked(true)
+	w.confirmFileOptions(d)
+	if got := cellText(0, w.rows[0], colOptions); got != "multi-trim 2-5, header upfront" {
+		t.Fatalf("Options cell %q", got)
+	}
+	w.outDir.SetText(t.TempDir())
+	runPackaging(t, w)
+	if w.rows[0].status != packager.Succeed || !strings.Contains(w.log.String(), "Trimmed to 2.000-5.000 s") {
+		t.Fatalf("status %s; log:\n%s", w.rows[0].status, w.log)
+	}
+}
+
+// TestClosingDuringARunAsksThenCancelsCleanly: the close box asks first; confirmed, the run is
+// cancelled and leaves no staging folder or half-written title behind.
+func TestClosingDuringARunAsksThenCancelsCleanly(t *testing.T) {
+	w := newTestWindow(t)
+	sample, _ := filepath.Abs(filepath.Join("..", "assets", "sample.mp4"))
+	dir := t.TempDir()
+	var inputs []string
+	for i := range 6 {
+		p := filepath.Join(dir, fmt.Sprintf("copy %d.mp4", i))
+		b, _ := os.ReadFile(sample)
+		os.WriteFile(p, b, 0o644)
+		inputs = append(inputs, p)
+	}
+	w.dropped(fyne.Position{}, fileURIs(inputs...))
+	out := t.TempDir()
+	w.outDir.SetText(out)
+	done := make(chan struct{})
+	w.onRunFinished = func() { close(done) }
+	test.Tap(w.packageButton)
+	w.closeRequested()
+	if w.closeAfterRun {
+		t.Fatal("closing during a run did not ask first")
+	}
+	w.closeConfirmed(true)
+	<-done
+	if !strings.Contains(w.log.String(), "Closing: cancelling the running packaging first") {
+		t.Fatalf("log:\n%s", w.log)
+	}
+	entries, _ := os.ReadDir(out)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".drmpack-") {
+			t.Fatalf("staging folder %s left behind", e.Name())
+		}
+		if _, err := os.Stat(filepath.Join(out, e.Name(), "packaging.json")); err != nil {
+			t.Fatalf("%s is incomplete", e.Name())
+		}
+	}
+	if len(entries) == len(inputs) {
+		t.Fatal("every file finished: the cancel was not exercised")
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 
 	"drmpack/packager"
+	"drmpack/packager/transform"
 )
 
 // fileRow is one line of the file list. It outlives packaging runs: a Failed row is packaged
@@ -19,6 +20,28 @@ import (
 type fileRow struct {
 	path   string
 	status packager.Status
+	// trim and faststart are the row's media operations (File Options), applied before DASH and
+	// HLS packaging; NCG protects the file as it is.
+	trim      transform.Request
+	faststart bool
+}
+
+// optionsSummary is the list's Options cell: the row's media operations in short.
+func (r *fileRow) optionsSummary() string {
+	var parts []string
+	switch {
+	case strings.TrimSpace(r.trim.Trimming) != "":
+		parts = append(parts, "multi-trim "+r.trim.Trimming)
+	case r.trim.Start != "" || r.trim.End != "":
+		parts = append(parts, "trim "+r.trim.Start+"–"+r.trim.End)
+	}
+	if r.trim.AllTracks {
+		parts = append(parts, "all tracks")
+	}
+	if r.faststart {
+		parts = append(parts, "header upfront")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // mediaExtensions are the inputs DASH and HLS take (the manual: MP4 and MP3 only; M4A is MP4

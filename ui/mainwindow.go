@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -58,6 +59,8 @@ type MainWindow struct {
 
 	addFile, addFolder                      *widget.Button
 	removeFile, removeAll, removeSuccessful *widget.Button
+	fileOptions                             *widget.Button
+	fileOptionsOpen                         *fileOptionsDialog // the File Options dialog last opened
 
 	drmNCG, drmDASH, drmHLS *widget.Check
 	key                     *widget.Entry
@@ -113,6 +116,7 @@ func (w *MainWindow) build(a fyne.App) {
 	w.removeFile = widget.NewButtonWithIcon("Remove File", theme.ContentRemoveIcon(), w.removeSelected)
 	w.removeAll = widget.NewButtonWithIcon("Remove All", theme.DeleteIcon(), w.removeAllRows)
 	w.removeSuccessful = widget.NewButtonWithIcon("Remove Successful File", theme.ConfirmIcon(), w.removeSucceededRows)
+	w.fileOptions = widget.NewButtonWithIcon("File Options", theme.DocumentCreateIcon(), w.showFileOptions)
 
 	// The manual's three DRM types, combinable. NCG is drmpack's own container (the About dialog
 	// and the README say so): the vendor's NCG byte format is not public.
@@ -141,7 +145,7 @@ func (w *MainWindow) build(a fyne.App) {
 func (w *MainWindow) layout() fyne.CanvasObject {
 	destination := container.NewBorder(nil, nil, boldLabel("Destination Folder"), w.browse, w.outDir)
 	listButtons := container.NewBorder(nil, nil, container.NewHBox(w.addFile, w.addFolder, widget.NewSeparator(),
-		w.removeFile, w.removeAll, w.removeSuccessful), container.NewHBox(w.settingsButton, w.about))
+		w.removeFile, w.removeAll, w.removeSuccessful, widget.NewSeparator(), w.fileOptions), container.NewHBox(w.settingsButton, w.about))
 	top := container.NewVBox(destination, listButtons)
 
 	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS)
@@ -186,6 +190,7 @@ func (w *MainWindow) acceptsOnlyMedia() bool {
 func (w *MainWindow) updateControls() {
 	running := w.run != nil
 	setEnabled(w.removeFile, w.selected != nil)
+	setEnabled(w.fileOptions, w.selected != nil && !running)
 	setEnabled(w.removeAll, len(w.rows) > 0)
 	setEnabled(w.removeSuccessful, w.countStatus(packager.Succeed) > 0)
 	setEnabled(w.packageButton, !running && len(w.packagableRows()) > 0)
@@ -211,12 +216,24 @@ func (w *MainWindow) logLine(s string) {
 	}
 }
 
-// closeRequested closes the window, but first cancels a run still going and waits for its jobs
-// to remove their partial output (finishRun then closes), so quitting never leaves half-written
-// titles behind.
+// closeRequested closes the window. During a run it first asks; confirmed, it cancels the run
+// and waits for its jobs to remove their partial output (finishRun then closes), so quitting
+// never leaves half-written titles behind.
 func (w *MainWindow) closeRequested() {
 	if w.run == nil {
 		w.Window.Close()
+		return
+	}
+	dialog.ShowConfirm("Packaging is running", "Cancel the running packaging and close drmpack?\nFiles not yet finished leave no output.",
+		w.closeConfirmed, w.Window)
+}
+
+// closeConfirmed is the answer to closeRequested's question.
+func (w *MainWindow) closeConfirmed(yes bool) {
+	if !yes || w.run == nil {
+		if yes {
+			w.Window.Close()
+		}
 		return
 	}
 	w.closeAfterRun = true

@@ -75,7 +75,11 @@ func (w *MainWindow) startPackaging() {
 	w.run = run
 	for _, row := range todo {
 		row.status = packager.Ready
-		j := run.queue.Add(row.path, opts)
+		rowOpts := opts
+		// Validated when entered in File Options; a row never holds a request that fails here.
+		rowOpts.Trim, _ = row.trim.Options()
+		rowOpts.Faststart = row.faststart
+		j := run.queue.Add(row.path, rowOpts)
 		run.rows[j] = row
 		run.jobs = append(run.jobs, j)
 	}

@@ -21,6 +21,7 @@ var fileColumns = []struct {
 	{"Idx", 48},
 	{"File Name", 260},
 	{"Status", 90},
+	{"Options", 170},
 	{"File Path", 0},
 }
 
@@ -28,6 +29,7 @@ const (
 	colIdx = iota
 	colName
 	colStatus
+	colOptions
 	colPath
 )
 
@@ -102,6 +104,8 @@ func cellText(i int, r *fileRow, col int) string {
 		return filepath.Base(r.path)
 	case colStatus:
 		return string(r.status)
+	case colOptions:
+		return r.optionsSummary()
 	case colPath:
 		return r.path
 	}

@@ -113,3 +113,42 @@ const (
 	errNotSeconds = rangeError("want a time in seconds such as 30 or 12.5")
 	errTooLarge   = rangeError("time too large")
 )
+
+// Request is a trim as a user writes it (command-line flags, the window's file options, a URL's
+// query): seconds as text, empty when not given.
+type Request struct {
+	Start, End string
+	Trimming   string // multi-trimming list; wins over Start/End
+	MaxRatio   string // percent, empty for DefaultMaxRatio
+	AllTracks  bool
+}
+
+// Options validates a request and returns its Options, or nil when the request selects no trim
+// (nothing given): the whole input is used. Errors are 1102 naming the offending value.
+func (q Request) Options() (*Options, error) {
+	opts := &Options{AllTracks: q.AllTracks, MaxRatio: DefaultMaxRatio}
+	if q.MaxRatio != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(q.MaxRatio))
+		if err != nil || n < 0 || n > 100 {
+			return nil, errcode.New(errcode.InvalidArgument, "max ratio %q: want a percentage from 0 to 100", q.MaxRatio)
+		}
+		opts.MaxRatio = n
+	}
+	switch {
+	case strings.TrimSpace(q.Trimming) != "":
+		rs, err := ParseRanges(q.Trimming)
+		if err != nil {
+			return nil, err
+		}
+		opts.Ranges = rs
+	case strings.TrimSpace(q.Start) != "" || strings.TrimSpace(q.End) != "":
+		r, err := StartEnd(q.Start, q.End)
+		if err != nil {
+			return nil, err
+		}
+		opts.Ranges = []Range{r}
+	case !opts.AllTracks && q.MaxRatio == "":
+		return nil, nil
+	}
+	return opts, nil
+}
