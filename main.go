@@ -6,9 +6,11 @@ package main
 import (
 	"os"
 
+	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"drmpack/app"
+	"drmpack/assets"
 	"drmpack/packager"
 	"drmpack/ui"
 )
@@ -18,6 +20,7 @@ const appID = "io.github.drmpack"
 
 func main() {
 	a := fyneapp.NewWithID(appID)
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	session := app.OpenGUI()
 	defer session.Close()
 	deps := ui.Deps{

@@ -36,4 +36,8 @@ fi
 go vet ./...
 # The CLI must build without cgo (servers, batch systems).
 CGO_ENABLED=0 go build -o /dev/null ./cmd/drmpack
+# The Windows window app cross-builds with mingw-w64 (and the CLI for Windows without cgo).
+windows=$(mktemp -d)
+scripts/build-windows.sh "$windows" >/dev/null
+rm -rf "$windows"
 go test -count=1 "$@" ./...
