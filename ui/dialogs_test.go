@@ -144,3 +144,36 @@ func TestClosingDuringARunAsksThenCancelsCleanly(t *testing.T) {
 		t.Fatal("every file finished: the cancel was not exercised")
 	}
 }
+
+// TestAThousandFiles: a folder of 1,000 files enters the list at once; then a run of 100 of them
+// reaches Succeed with the window in a consistent state. (The test driver runs every fyne.Do at
+// once, so it cannot batch events as the real window does; 100 keeps the test quick.)
+func TestAThousandFiles(t *testing.T) {
+	w := newTestWindow(t)
+	dir := t.TempDir()
+	for i := range 1000 {
+		os.WriteFile(filepath.Join(dir, fmt.Sprintf("doc %04d.txt", i)), []byte(fmt.Sprint("file ", i)), 0o644)
+	}
+	test.Tap(w.drmDASH) // NCG alone: any file, and fast
+	test.Tap(w.drmNCG)
+	w.dropped(fyne.Position{}, fileURIs(dir))
+	if len(w.rows) != 1000 || cellText(999, w.rows[999], colName) != "doc 0999.txt" {
+		t.Fatalf("%d rows, want 1000 in name order", len(w.rows))
+	}
+	w.rows = w.rows[:100]
+	out := t.TempDir()
+	w.outDir.SetText(out)
+	test.Type(w.key, testRawKey)
+	runPackaging(t, w)
+	for i, r := range w.rows {
+		if r.status != packager.Succeed {
+			t.Fatalf("row %d: %s", i+1, r.status)
+		}
+	}
+	if w.progressLabel.Text != "Done: 100 succeeded, 0 failed" {
+		t.Fatalf("label %q", w.progressLabel.Text)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 200 { // 100 .ncg files + 100 title folders
+		t.Fatalf("%d entries in the output folder", len(entries))
+	}
+}
