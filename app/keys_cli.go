@@ -1,18 +1,14 @@
 package app
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"drmpack/internal/atomicfile"
@@ -184,15 +180,7 @@ func kmsCommand(args []string, stdout, stderr io.Writer) int {
 	// The first line names the real address (useful with port 0), so scripts and tests can read it.
 	fmt.Fprintf(stdout, "drmpack kms serving CPIX 2.3 on http://%s/ (POST a CPIX request)\n", ln.Addr())
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		hs.Shutdown(shutdown)
-	}()
-	if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := serveUntilSignal(hs, ln, 5*time.Second); err != nil {
 		return failed(stderr, errcode.Wrap(errcode.Unexpected, err, "kms serve"))
 	}
 	return exitOK
