@@ -150,7 +150,10 @@ func (s *Server) open(req *request) (io.ReaderAt, io.Closer, error) {
 	if err != nil {
 		return nil, nil, errcode.Wrap(errcode.FileAccess, err, req.source)
 	}
-	return s.source(f), f, nil
+	if s.source != nil {
+		return s.source(f), f, nil
+	}
+	return f, f, nil
 }
 
 // serveOriginal answers the original, trimmed when asked and allowed, or with its header moved
@@ -214,7 +217,11 @@ func (s *Server) serveOriginal(w *response, r *http.Request, req *request) error
 	}
 	if plan == nil {
 		w.Header().Set("ETag", `"`+fileTag(req)+`"`)
-		http.ServeContent(w, r, req.source, req.info.ModTime(), io.NewSectionReader(src, 0, req.info.Size()))
+		rs, ok := src.(io.ReadSeeker) // the *os.File itself, which net/http sends with sendfile
+		if !ok {
+			rs = io.NewSectionReader(src, 0, req.info.Size())
+		}
+		http.ServeContent(w, r, req.source, req.info.ModTime(), rs)
 		return nil
 	}
 	w.Header().Set("ETag", derivedTag(req, op))

@@ -26,7 +26,8 @@ type Server struct {
 	cache *cache
 	heavy chan struct{}
 	log   *slog.Logger
-	// source wraps every file read for the response or an analysis (tests count the bytes).
+	// source, when set, wraps every file read for a response or an analysis (tests count the
+	// bytes). Unwrapped plain files go out through sendfile.
 	source func(io.ReaderAt) io.ReaderAt
 }
 
@@ -53,7 +54,6 @@ func New(dir string, cfg *Config, accessLog io.Writer) (*Server, error) {
 		cache:  newCache(cfg.Cache.MemoryBytes),
 		heavy:  make(chan struct{}, heavy),
 		log:    slog.New(slog.NewJSONHandler(accessLog, nil)),
-		source: func(r io.ReaderAt) io.ReaderAt { return r },
 	}, nil
 }
 
@@ -104,6 +104,16 @@ func (w *response) Write(b []byte) (int, error) {
 	}
 	n, err := w.ResponseWriter.Write(b)
 	w.bytes += int64(n)
+	return n, err
+}
+
+// ReadFrom keeps net/http's sendfile path for plain files.
+func (w *response) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.bytes += n
 	return n, err
 }
 
