@@ -1,14 +1,17 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"drmpack/internal/atomicfile"
@@ -180,7 +183,9 @@ func kmsCommand(args []string, stdout, stderr io.Writer) int {
 	// The first line names the real address (useful with port 0), so scripts and tests can read it.
 	fmt.Fprintf(stdout, "drmpack kms serving CPIX 2.3 on http://%s/ (POST a CPIX request)\n", ln.Addr())
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute}
-	if err := serveUntilSignal(hs, ln, 5*time.Second); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serveUntil(ctx, hs, ln, 5*time.Second); err != nil {
 		return failed(stderr, errcode.Wrap(errcode.Unexpected, err, "kms serve"))
 	}
 	return exitOK

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"drmpack/packager/errcode"
+	"drmpack/packager/keystore"
 	"drmpack/packager/server"
 	"drmpack/settings"
 )
@@ -22,6 +23,7 @@ var serveFlags = []flagSpec{
 	{names: []string{"--listen"}, value: "ADDR", help: "address to listen on (default 127.0.0.1:8080)"},
 	{names: []string{"--config"}, value: "FILE", help: "server.xml with the media server's <Server><VHostDefault><Media> and <Options><Dims> settings (default: all off)"},
 	{names: []string{"--access-log"}, value: "FILE", help: "append one JSON line per request to FILE (default: stderr)"},
+	{names: []string{"--preview-keys"}, bool: true, help: "give /_preview/ pages the local key store's keys as ClearKey keys (loopback clients only)"},
 }
 
 // serveCommand runs `drmpack serve`: the origin server over a folder, until SIGINT or SIGTERM,
@@ -67,10 +69,21 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		return failed(stderr, err)
 	}
 	defer srv.Close()
+	if p.has("--preview-keys") {
+		store, err := openKeystore()
+		if err != nil {
+			return failed(stderr, err)
+		}
+		srv.PreviewKeys = previewKeys(store)
+	}
 	addr := p.get("--listen")
 	if addr == "" {
 		addr = "127.0.0.1:8080"
 	}
+	// Signals are caught from before the address is announced, so a supervisor (or a test) that
+	// stops the server as soon as it is up gets a graceful shutdown.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return failed(stderr, errcode.Wrap(errcode.InvalidArgument, err, "--listen"))
@@ -85,17 +98,15 @@ func serveCommand(args []string, stdout, stderr io.Writer) int {
 		// No WriteTimeout: a slow client may take hours over a large file; an idle one is cut
 		// by the kernel's TCP timeouts.
 	}
-	if err := serveUntilSignal(hs, ln, 10*time.Second); err != nil {
+	if err := serveUntil(ctx, hs, ln, 10*time.Second); err != nil {
 		return failed(stderr, errcode.Wrap(errcode.Unexpected, err, "serve"))
 	}
 	return exitOK
 }
 
-// serveUntilSignal serves ln until SIGINT or SIGTERM, then shuts down gracefully, giving the
-// requests in progress up to grace to finish.
-func serveUntilSignal(hs *http.Server, ln net.Listener, grace time.Duration) error {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+// serveUntil serves ln until ctx ends, then shuts down gracefully, giving the requests in
+// progress up to grace to finish.
+func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Duration) error {
 	go func() {
 		<-ctx.Done()
 		shutdown, cancel := context.WithTimeout(context.Background(), grace)
@@ -106,4 +117,16 @@ func serveUntilSignal(hs *http.Server, ln net.Listener, grace time.Duration) err
 		return err
 	}
 	return nil
+}
+
+// previewKeys gives the preview page a content ID's keys from the local key store.
+func previewKeys(store *keystore.Store) func(cid string) (map[string]string, error) {
+	return func(cid string) (map[string]string, error) {
+		entries, err := store.Entries(cid)
+		out := map[string]string{}
+		for _, e := range entries {
+			out[e.Key.KID.Hex()] = e.Key.Key.Hex()
+		}
+		return out, err
+	}
 }

@@ -29,6 +29,9 @@ type Server struct {
 	// source, when set, wraps every file read for a response or an analysis (tests count the
 	// bytes). Unwrapped plain files go out through sendfile.
 	source func(io.ReaderAt) io.ReaderAt
+	// PreviewKeys, when set, returns the KID→key pairs (hex) of a content ID, which the preview
+	// page hands to the player as ClearKey keys, to clients on the loopback interface only.
+	PreviewKeys func(cid string) (map[string]string, error)
 }
 
 // New serves dir with cfg (nil: the manual's defaults). accessLog receives one JSON line per
@@ -49,11 +52,11 @@ func New(dir string, cfg *Config, accessLog io.Writer) (*Server, error) {
 		accessLog = io.Discard
 	}
 	return &Server{
-		root:   root,
-		cfg:    cfg,
-		cache:  newCache(cfg.Cache.MemoryBytes),
-		heavy:  make(chan struct{}, heavy),
-		log:    slog.New(slog.NewJSONHandler(accessLog, nil)),
+		root:  root,
+		cfg:   cfg,
+		cache: newCache(cfg.Cache.MemoryBytes),
+		heavy: make(chan struct{}, heavy),
+		log:   slog.New(slog.NewJSONHandler(accessLog, nil)),
 	}, nil
 }
 
@@ -138,6 +141,12 @@ func (s *Server) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	}
 	if len(r.RequestURI) > s.cfg.Limits.MaxURLBytes {
 		s.fail(w, httpError{http.StatusRequestURITooLong, fmt.Sprintf("request target longer than %d bytes", s.cfg.Limits.MaxURLBytes)})
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, PreviewPrefix) {
+		if err := s.servePreview(w, r); err != nil {
+			s.fail(w, err)
+		}
 		return
 	}
 	req, err := s.parseRequest(r)
