@@ -118,3 +118,39 @@ func TestPreviewPlaysInChromium(t *testing.T) {
 	}
 	t.Logf("%s", report)
 }
+
+// TestGUIPreview: the window's Preview serves the destination folder once, lists its titles, and
+// stops with the session.
+func TestGUIPreview(t *testing.T) {
+	env := newCLIEnv(t)
+	t.Setenv("DRMPACK_CONFIG_DIR", env.config)
+	t.Setenv("DRMPACK_LOG_DIR", env.logs)
+	out := t.TempDir()
+	if code, _, stderr := env.run(t, "package", "--drm", "dash", "-o", out, filepath.Join(mediatest.Media(t), "한글 제목 01.mp4")); code != exitOK {
+		t.Fatalf("package: %d %s", code, stderr)
+	}
+	g := OpenGUI()
+	link, err := g.Preview(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := g.Preview(out); again != link {
+		t.Fatalf("a second Preview of the same folder started another server: %s, %s", link, again)
+	}
+	resp, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "/_preview/%ED%95%9C%EA%B8%80%20%EC%A0%9C%EB%AA%A9%2001") {
+		t.Fatalf("%s: %d\n%s", link, resp.StatusCode, page)
+	}
+	if _, err := g.Preview(""); err == nil {
+		t.Fatal("Preview without a folder")
+	}
+	g.Close()
+	if _, err := http.Get(link); err == nil {
+		t.Fatal("the preview server still answers after Close")
+	}
+}
