@@ -128,8 +128,8 @@ func (s *Server) CacheKey(source, rawQuery string) string {
 
 // sourceKey names an original's version: its cache key plus size and modification time, so a
 // replaced file is derived afresh.
-func (s *Server) sourceKey(req *request, rawQuery string) string {
-	return fmt.Sprintf("%s\x00%d\x00%d", s.CacheKey(req.source, rawQuery), req.info.Size(), req.info.ModTime().UnixNano())
+func (s *Server) sourceKey(req *request) string {
+	return fmt.Sprintf("%s\x00%d\x00%d", s.CacheKey(req.source, req.rawQuery), req.info.Size(), req.info.ModTime().UnixNano())
 }
 
 // fileTag is a strong validator of the original's version.
@@ -168,7 +168,7 @@ func (s *Server) serveOriginal(w *response, r *http.Request, req *request) error
 	switch {
 	case tr != nil:
 		op = "trim\x00" + tr.canon
-		key := s.sourceKey(req, r.URL.RawQuery) + "\x00" + op
+		key := s.sourceKey(req) + "\x00" + op
 		v, hit, err := s.cache.get(key, s.heavyWork(func() (any, int64, error) {
 			m, err := s.media(req)
 			if err != nil {
@@ -187,7 +187,7 @@ func (s *Server) serveOriginal(w *response, r *http.Request, req *request) error
 		w.cache = hitMiss(hit)
 	case s.upfront(req.source):
 		op = "upfront"
-		key := s.sourceKey(req, r.URL.RawQuery) + "\x00" + op
+		key := s.sourceKey(req) + "\x00" + op
 		v, hit, err := s.cache.get(key, s.heavyWork(func() (any, int64, error) {
 			src, c, err := s.open(req)
 			if err != nil {
@@ -292,7 +292,7 @@ func (s *Server) serveHLS(w *response, r *http.Request, req *request, h *HLS) er
 		op += "\x00" + tr.canon
 		suffix = "?" + tr.query
 	}
-	key := s.sourceKey(req, r.URL.RawQuery) + "\x00" + op
+	key := s.sourceKey(req) + "\x00" + op
 	base := req.escapedSource() + "/" + url.PathEscape(h.Keyword) + "/"
 	v, hit, err := s.cache.get(key, s.heavyWork(func() (any, int64, error) {
 		m, err := s.media(req)
@@ -364,7 +364,8 @@ func (s *Server) serveDims(w *response, r *http.Request, req *request) error {
 		data        []byte
 		contentType string
 	}
-	v, hit, err := s.cache.get(s.sourceKey(req, "")+"\x00"+op, s.heavyWork(func() (any, int64, error) {
+	// The manual ignores a query before the DIMS keyword: the key is the path's.
+	v, hit, err := s.cache.get(fmt.Sprintf("%s\x00%d\x00%d\x00%s", req.source, req.info.Size(), req.info.ModTime().UnixNano(), op), s.heavyWork(func() (any, int64, error) {
 		if req.info.Size() > cfg.MaxSourceSize {
 			return nil, 0, &dims.Error{Reason: dims.TooLarge, Redirect: cfg.Redirect}
 		}

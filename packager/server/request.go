@@ -18,6 +18,9 @@ type request struct {
 	rest    []string    // path segments after the original
 	rawRest []string    // the same, still escaped (DIMS recipes decode their own)
 	query   url.Values
+	// rawQuery is every query string of the target joined with "&", in order (the caching key
+	// keeps the non-trimming parameters as they were written).
+	rawQuery string
 }
 
 // keywords are the path keywords in force, which may follow a query string
@@ -58,7 +61,7 @@ func splitTarget(escapedPath, rawQuery string, keywords []string) (string, []str
 // root.
 func (s *Server) parseRequest(r *http.Request) (*request, error) {
 	p, queries := splitTarget(r.URL.EscapedPath(), r.URL.RawQuery, s.keywords())
-	var segs, raws []string
+	var segs, rawSegs []string
 	for _, raw := range strings.Split(p, "/") {
 		seg, err := url.PathUnescape(raw)
 		if err != nil {
@@ -70,10 +73,14 @@ func (s *Server) parseRequest(r *http.Request) (*request, error) {
 		case seg == "." || seg == ".." || strings.ContainsAny(seg, "\x00\\") || strings.Contains(seg, "/"):
 			return nil, httpError{http.StatusBadRequest, "path segment refused"}
 		}
-		segs, raws = append(segs, seg), append(raws, raw)
+		segs, rawSegs = append(segs, seg), append(rawSegs, raw)
 	}
 	q := url.Values{}
+	var raws []string
 	for _, raw := range queries {
+		if raw != "" {
+			raws = append(raws, raw)
+		}
 		v, err := url.ParseQuery(raw)
 		if err != nil {
 			return nil, httpError{http.StatusBadRequest, "malformed query string"}
@@ -93,7 +100,7 @@ func (s *Server) parseRequest(r *http.Request) (*request, error) {
 			return nil, httpError{http.StatusForbidden, "forbidden"}
 		}
 		if fi.Mode().IsRegular() {
-			return &request{source: name, info: fi, rest: segs[i+1:], rawRest: raws[i+1:], query: q}, nil
+			return &request{source: name, info: fi, rest: segs[i+1:], rawRest: rawSegs[i+1:], query: q, rawQuery: strings.Join(raws, "&")}, nil
 		}
 		if !fi.IsDir() {
 			return nil, httpError{http.StatusForbidden, "forbidden"}

@@ -44,6 +44,9 @@ func New(dir string, cfg *Config, accessLog io.Writer) (*Server, error) {
 	if err != nil {
 		return nil, errcode.Wrap(errcode.FileNotFound, err, "serve root")
 	}
+	if cfg.Limits.MaxURLBytes <= 0 {
+		cfg.Limits.MaxURLBytes = DefaultConfig().Limits.MaxURLBytes
+	}
 	heavy := cfg.Limits.HeavyRequests
 	if heavy <= 0 {
 		heavy = 2 * runtime.NumCPU()
