@@ -7,8 +7,10 @@ import (
 
 // cache is a least-recently-used map of derived objects bounded by their total size, which
 // computes each missing object once however many requests ask for it at the same time
-// (singleflight). Failures are not cached.
+// (singleflight). Failures are not cached. With a disk tier, blobs leaving memory (or too large
+// for it) are kept on disk and read back instead of being computed again.
 type cache struct {
+	disk  *diskTier // nil: memory only
 	mu    sync.Mutex
 	limit int64
 	used  int64
@@ -31,7 +33,8 @@ type call struct {
 	err  error
 }
 
-type cacheStats struct{ Hits, Misses, Shared, Evictions int64 }
+// cacheStats count lookups: Misses are the computations, DiskHits the misses the disk answered.
+type cacheStats struct{ Hits, Misses, Shared, Evictions, DiskHits int64 }
 
 func newCache(limit int64) *cache {
 	return &cache{limit: limit, order: list.New(), items: map[string]*list.Element{}, calls: map[string]*call{}}
@@ -59,21 +62,39 @@ func (c *cache) get(key string, compute func() (any, int64, error)) (val any, hi
 	c.mu.Unlock()
 
 	var size int64
-	func() {
-		// A panic in a computation must not leave its waiters blocked forever.
-		defer func() {
-			if p := recover(); p != nil {
-				cl.err = panicError{p}
-			}
+	fromDisk := false
+	if c.disk != nil {
+		var b blob
+		if b, fromDisk = c.disk.load(key); fromDisk {
+			cl.val, size = b, int64(len(b.data))
+		}
+	}
+	if !fromDisk {
+		func() {
+			// A panic in a computation must not leave its waiters blocked forever.
+			defer func() {
+				if p := recover(); p != nil {
+					cl.err = panicError{p}
+				}
+			}()
+			cl.val, size, cl.err = compute()
 		}()
-		cl.val, size, cl.err = compute()
-	}()
+	}
 
+	var evicted []*cacheEntry
 	c.mu.Lock()
 	delete(c.calls, key)
-	if cl.err == nil && size <= c.limit {
-		c.items[key] = c.order.PushFront(&cacheEntry{key: key, val: cl.val, size: size})
-		c.used += size
+	if fromDisk {
+		c.stats.DiskHits++
+	}
+	if cl.err == nil {
+		e := &cacheEntry{key: key, val: cl.val, size: size}
+		if size <= c.limit {
+			c.items[key] = c.order.PushFront(e)
+			c.used += size
+		} else if !fromDisk {
+			evicted = append(evicted, e)
+		}
 		for c.used > c.limit {
 			last := c.order.Back()
 			e := last.Value.(*cacheEntry)
@@ -81,11 +102,19 @@ func (c *cache) get(key string, compute func() (any, int64, error)) (val any, hi
 			delete(c.items, e.key)
 			c.used -= e.size
 			c.stats.Evictions++
+			evicted = append(evicted, e)
 		}
 	}
 	c.mu.Unlock()
 	close(cl.done)
-	return cl.val, false, cl.err
+	if c.disk != nil {
+		for _, e := range evicted {
+			if b, ok := e.val.(blob); ok {
+				c.disk.store(e.key, b)
+			}
+		}
+	}
+	return cl.val, fromDisk, cl.err
 }
 
 func (c *cache) snapshot() (cacheStats, int64) {

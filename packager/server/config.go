@@ -57,9 +57,12 @@ type HLS struct {
 	AlternatesName string // default playlist.m3u8
 }
 
-// CacheConfig bounds the derived-object cache (drmpack's <Cache MemoryMB>).
+// CacheConfig bounds the derived-object cache (drmpack's <Cache MemoryMB DiskMB Dir>): memory
+// always; segments and images also on disk when Dir and DiskMB are set.
 type CacheConfig struct {
 	MemoryBytes int64 // default 256 MB
+	DiskBytes   int64
+	Dir         string // a folder of the server's own: its *.drmpack-cache files are removed at start
 }
 
 // Limits protect the server (drmpack's <Limits>).
@@ -256,9 +259,18 @@ func (r *configReader) media(m *node) {
 }
 
 func (r *configReader) cache(n *node) {
-	r.known(n, "Cache", []string{"MemoryMB"})
+	r.known(n, "Cache", []string{"MemoryMB", "DiskMB", "Dir"})
 	if v, ok := n.attr("MemoryMB"); ok {
 		r.cfg.Cache.MemoryBytes = r.number("Cache MemoryMB", v, 0, 1<<20) << 20
+	}
+	if v, ok := n.attr("DiskMB"); ok {
+		r.cfg.Cache.DiskBytes = r.number("Cache DiskMB", v, 0, 1<<30) << 20
+	}
+	if v, ok := n.attr("Dir"); ok {
+		r.cfg.Cache.Dir = v
+	}
+	if (r.cfg.Cache.Dir == "") != (r.cfg.Cache.DiskBytes == 0) {
+		r.fail("Cache: DiskMB and Dir go together")
 	}
 }
 

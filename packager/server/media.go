@@ -338,12 +338,12 @@ func (s *Server) serveHLS(w *response, r *http.Request, req *request, h *HLS) er
 		}
 		v, hit, err := s.cache.get(key+"\x00"+name, s.heavyWork(func() (any, int64, error) {
 			seg, err := od.Segment(seq)
-			return seg, int64(len(seg)), err
+			return blob{contentType(name), seg}, int64(len(seg)), err
 		}))
 		if err != nil {
 			return err
 		}
-		body = v.([]byte)
+		body = v.(blob).data
 		w.cache = hitMiss(hit)
 	default:
 		return httpError{http.StatusNotFound, "not found"}
@@ -360,10 +360,6 @@ func (s *Server) serveDims(w *response, r *http.Request, req *request) error {
 	cfg := s.cfg.Dims
 	recipe := "/" + strings.Join(req.rawRest[1:], "/") + "/"
 	op := "dims\x00" + recipe
-	type image struct {
-		data        []byte
-		contentType string
-	}
 	// The manual ignores a query before the DIMS keyword: the key is the path's.
 	v, hit, err := s.cache.get(fmt.Sprintf("%s\x00%d\x00%d\x00%s", req.source, req.info.Size(), req.info.ModTime().UnixNano(), op), s.heavyWork(func() (any, int64, error) {
 		if req.info.Size() > cfg.MaxSourceSize {
@@ -382,7 +378,7 @@ func (s *Server) serveDims(w *response, r *http.Request, req *request) error {
 		if err != nil {
 			return nil, 0, err
 		}
-		return image{out, ct}, int64(len(out)), nil
+		return blob{ct, out}, int64(len(out)), nil
 	}))
 	var de *dims.Error
 	if errors.As(err, &de) {
@@ -398,7 +394,7 @@ func (s *Server) serveDims(w *response, r *http.Request, req *request) error {
 	if err != nil {
 		return err
 	}
-	img := v.(image)
+	img := v.(blob)
 	w.cache = hitMiss(hit)
 	w.Header().Set("Content-Type", img.contentType)
 	w.Header().Set("ETag", derivedTag(req, op))

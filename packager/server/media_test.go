@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -401,5 +402,42 @@ func TestDims(t *testing.T) {
 	_, off := startServer(t, root, "<Server/>")
 	if b := get(t, off+"/img.jpg/dims/resize/10x10/"); b.status != 404 {
 		t.Fatalf("DIMS inactive: %d", b.status)
+	}
+}
+
+// TestDiskCache: with no memory for them, segments are kept on disk and served from there
+// without being muxed again; the disk tier stays within its limit and removes what it evicts.
+func TestDiskCache(t *testing.T) {
+	root := testRoot(t)
+	dir := filepath.Join(t.TempDir(), "cache")
+	os.MkdirAll(dir, 0o755)
+	os.WriteFile(filepath.Join(dir, "stale"+diskSuffix), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(dir, "keep.txt"), []byte("x"), 0o644)
+	s, base := startServer(t, root, strings.Replace(allOn, "<Server>", `<Server><Cache MemoryMB="0" DiskMB="1" Dir="`+dir+`"/>`, 1))
+	if _, err := os.Stat(filepath.Join(dir, "stale"+diskSuffix)); err == nil {
+		t.Fatal("a previous run's cache file was kept")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "keep.txt")); err != nil {
+		t.Fatal("a file that is not the cache's was removed")
+	}
+	first := get(t, base+"/h264_aac.mp4/mp4hls/1.ts")
+	before, _ := s.cache.snapshot()
+	again := get(t, base+"/h264_aac.mp4/mp4hls/1.ts")
+	after, _ := s.cache.snapshot()
+	if !bytes.Equal(first.body, again.body) || after.DiskHits != before.DiskHits+1 || again.header.Get("Content-Type") != "video/mp2t" {
+		t.Fatalf("second request: disk hits %d → %d, equal %v", before.DiskHits, after.DiskHits, bytes.Equal(first.body, again.body))
+	}
+	// Every segment once: the tier holds at most 1 MB of them.
+	for k := range 4 {
+		get(t, base+fmt.Sprintf("/h264_aac.mp4/mp4hls/%d.ts", k))
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"+diskSuffix))
+	var total int64
+	for _, f := range files {
+		fi, _ := os.Stat(f)
+		total += fi.Size()
+	}
+	if len(files) == 0 || total > 1<<20 || total != s.cache.disk.used {
+		t.Fatalf("%d files, %d bytes on disk, %d accounted", len(files), total, s.cache.disk.used)
 	}
 }

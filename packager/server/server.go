@@ -54,10 +54,17 @@ func New(dir string, cfg *Config, accessLog io.Writer) (*Server, error) {
 	if accessLog == nil {
 		accessLog = io.Discard
 	}
+	c := newCache(cfg.Cache.MemoryBytes)
+	if cfg.Cache.Dir != "" && cfg.Cache.DiskBytes > 0 {
+		if c.disk, err = newDiskTier(cfg.Cache.Dir, cfg.Cache.DiskBytes); err != nil {
+			root.Close()
+			return nil, errcode.Wrap(errcode.FileAccess, err, "cache folder")
+		}
+	}
 	return &Server{
 		root:  root,
 		cfg:   cfg,
-		cache: newCache(cfg.Cache.MemoryBytes),
+		cache: c,
 		heavy: make(chan struct{}, heavy),
 		log:   slog.New(slog.NewJSONHandler(accessLog, nil)),
 	}, nil
