@@ -13,11 +13,52 @@ type cache struct {
 	disk  *diskTier // nil: memory only
 	mu    sync.Mutex
 	limit int64
+	lru
+	calls map[string]*call
+	stats cacheStats
+}
+
+// lru orders entries by use and keeps their total size.
+type lru struct {
 	used  int64
 	order *list.List // of *cacheEntry, most recent first
 	items map[string]*list.Element
-	calls map[string]*call
-	stats cacheStats
+}
+
+func newLRU() lru { return lru{order: list.New(), items: map[string]*list.Element{}} }
+
+// touch returns key's entry and makes it the most recent.
+func (l *lru) touch(key string) (*cacheEntry, bool) {
+	el, ok := l.items[key]
+	if !ok {
+		return nil, false
+	}
+	l.order.MoveToFront(el)
+	return el.Value.(*cacheEntry), true
+}
+
+// add puts e first, replacing an entry with its key.
+func (l *lru) add(e *cacheEntry) {
+	if el, ok := l.items[e.key]; ok {
+		l.used -= el.Value.(*cacheEntry).size
+		l.order.Remove(el)
+	}
+	l.items[e.key] = l.order.PushFront(e)
+	l.used += e.size
+}
+
+// trim removes the least recent entries until the total is within limit, and returns them.
+func (l *lru) trim(limit int64) []*cacheEntry {
+	var out []*cacheEntry
+	for l.used > limit {
+		last := l.order.Back()
+		e := last.Value.(*cacheEntry)
+		l.order.Remove(last)
+		delete(l.items, e.key)
+		l.used -= e.size
+		out = append(out, e)
+	}
+	return out
 }
 
 type cacheEntry struct {
@@ -37,18 +78,17 @@ type call struct {
 type cacheStats struct{ Hits, Misses, Shared, Evictions, DiskHits int64 }
 
 func newCache(limit int64) *cache {
-	return &cache{limit: limit, order: list.New(), items: map[string]*list.Element{}, calls: map[string]*call{}}
+	return &cache{limit: limit, lru: newLRU(), calls: map[string]*call{}}
 }
 
 // get returns the object under key, computing it with compute (which also says its size in
 // bytes) when absent. hit is true when no computation ran for this caller.
 func (c *cache) get(key string, compute func() (any, int64, error)) (val any, hit bool, err error) {
 	c.mu.Lock()
-	if el, ok := c.items[key]; ok {
-		c.order.MoveToFront(el)
+	if e, ok := c.touch(key); ok {
 		c.stats.Hits++
 		c.mu.Unlock()
-		return el.Value.(*cacheEntry).val, true, nil
+		return e.val, true, nil
 	}
 	if cl, ok := c.calls[key]; ok {
 		c.stats.Shared++
@@ -90,20 +130,13 @@ func (c *cache) get(key string, compute func() (any, int64, error)) (val any, hi
 	if cl.err == nil {
 		e := &cacheEntry{key: key, val: cl.val, size: size}
 		if size <= c.limit {
-			c.items[key] = c.order.PushFront(e)
-			c.used += size
+			c.add(e)
 		} else if !fromDisk {
 			evicted = append(evicted, e)
 		}
-		for c.used > c.limit {
-			last := c.order.Back()
-			e := last.Value.(*cacheEntry)
-			c.order.Remove(last)
-			delete(c.items, e.key)
-			c.used -= e.size
-			c.stats.Evictions++
-			evicted = append(evicted, e)
-		}
+		out := c.trim(c.limit)
+		c.stats.Evictions += int64(len(out))
+		evicted = append(evicted, out...)
 	}
 	c.mu.Unlock()
 	close(cl.done)

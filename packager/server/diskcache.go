@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"container/list"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -29,10 +28,8 @@ type diskTier struct {
 	dir   string
 	limit int64
 
-	mu    sync.Mutex
-	used  int64
-	order *list.List // of *cacheEntry (val unused), most recent first
-	items map[string]*list.Element
+	mu  sync.Mutex
+	lru // entries without values
 }
 
 func newDiskTier(dir string, limit int64) (*diskTier, error) {
@@ -43,7 +40,7 @@ func newDiskTier(dir string, limit int64) (*diskTier, error) {
 	for _, f := range old {
 		os.Remove(f)
 	}
-	return &diskTier{dir: dir, limit: limit, order: list.New(), items: map[string]*list.Element{}}, nil
+	return &diskTier{dir: dir, limit: limit, lru: newLRU()}, nil
 }
 
 func (d *diskTier) file(key string) string {
@@ -73,18 +70,8 @@ func (d *diskTier) store(key string, b blob) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if el, ok := d.items[key]; ok {
-		d.used -= el.Value.(*cacheEntry).size
-		d.order.Remove(el)
-	}
-	d.items[key] = d.order.PushFront(&cacheEntry{key: key, size: size})
-	d.used += size
-	for d.used > d.limit {
-		last := d.order.Back()
-		e := last.Value.(*cacheEntry)
-		d.order.Remove(last)
-		delete(d.items, e.key)
-		d.used -= e.size
+	d.add(&cacheEntry{key: key, size: size})
+	for _, e := range d.trim(d.limit) {
 		os.Remove(d.file(e.key))
 	}
 }
@@ -92,10 +79,7 @@ func (d *diskTier) store(key string, b blob) {
 // load reads the blob under key, if the tier has it.
 func (d *diskTier) load(key string) (blob, bool) {
 	d.mu.Lock()
-	el, ok := d.items[key]
-	if ok {
-		d.order.MoveToFront(el)
-	}
+	_, ok := d.touch(key)
 	d.mu.Unlock()
 	if !ok {
 		return blob{}, false
