@@ -10,6 +10,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -439,5 +440,22 @@ func TestDiskCache(t *testing.T) {
 	}
 	if len(files) == 0 || total > 1<<20 || total != s.cache.disk.used {
 		t.Fatalf("%d files, %d bytes on disk, %d accounted", len(files), total, s.cache.disk.used)
+	}
+}
+
+// TestMP4HLSOtherInputs: HEVC, AC-3 with a Korean language tag, a moov at the end and a Korean
+// file name (escaped in the playlist's absolute URIs) all decode over HTTP to the source frames.
+func TestMP4HLSOtherInputs(t *testing.T) {
+	root := testRoot(t)
+	_, base := startServer(t, root, allOn)
+	for _, name := range []string{"hevc_aac.mp4", "h264_ac3_kor.mp4", "h264_aac_moov_end.mp4", "한글 제목 01.mp4"} {
+		escaped := strings.ReplaceAll(url.PathEscape(name), "+", "%20")
+		index := get(t, base+"/"+escaped+"/mp4hls/index.m3u8")
+		if index.status != 200 || !strings.Contains(string(index.body), "/"+escaped+"/mp4hls/0.ts\n") {
+			t.Fatalf("%s: %d\n%s", name, index.status, index.body)
+		}
+		if !equal(mediatest.VideoFrames(t, base+"/"+escaped+"/mp4hls/index.m3u8", ""), mediatest.VideoFrames(t, filepath.Join(root, name), "")) {
+			t.Fatalf("%s: HLS from the server decodes to other frames than the source", name)
+		}
 	}
 }
