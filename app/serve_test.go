@@ -75,15 +75,16 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
-// TestPreviewPlaysInChromium packages a title with DASH (cenc, keys from the local key store),
-// then plays the preview page of the title (shaka-player with the store's keys as ClearKey) and
-// of on-the-fly HLS of an MP4, trimmed (hls.js), in headless Chromium.
+// TestPreviewPlaysInChromium packages a title with DASH (cenc, keys from the local key store)
+// and NCG, then plays the preview page of the title (shaka-player with the store's keys as
+// ClearKey), of on-the-fly HLS of an MP4, trimmed (hls.js), and of the NCG file (decrypted on the
+// fly into a plain <video>) in headless Chromium.
 func TestPreviewPlaysInChromium(t *testing.T) {
 	mediatest.RequireTools(t, "node")
 	env := newCLIEnv(t)
 	out := t.TempDir()
 	in := filepath.Join(mediatest.Media(t), "h264_aac.mp4")
-	if code, _, stderr := env.run(t, "package", "--drm", "dash", "-o", out, in); code != exitOK {
+	if code, _, stderr := env.run(t, "package", "--drm", "dash,ncg", "-o", out, in); code != exitOK {
 		t.Fatalf("package: %d %s", code, stderr)
 	}
 	src, _ := os.ReadFile(in)
@@ -109,8 +110,18 @@ func TestPreviewPlaysInChromium(t *testing.T) {
 	if resp, err := http.Get(hs.URL + "/_preview/assets/shaka-player.compiled.js"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("player assets are not built in: run scripts/preview-assets.sh (%v)", err)
 	}
+	// The NCG file's plaintext, decrypted on the fly, is the source byte for byte (Range too).
+	plain, err := http.Get(hs.URL + "/_preview/ncg/h264_aac.mp4.ncg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(plain.Body)
+	plain.Body.Close()
+	if plain.StatusCode != 200 || string(got) != string(src) || plain.Header.Get("Content-Type") != "video/mp4" {
+		t.Fatalf("NCG plaintext: %d %q, %d bytes of %d", plain.StatusCode, plain.Header.Get("Content-Type"), len(got), len(src))
+	}
 	cmd := exec.Command("node", filepath.Join("test", "player", "preview.mjs"), hs.URL+"/_preview/h264_aac",
-		hs.URL+"/_preview/clip.mp4/mp4hls/index.m3u8?start=2&end=6")
+		hs.URL+"/_preview/clip.mp4/mp4hls/index.m3u8?start=2&end=6", hs.URL+"/_preview/h264_aac.mp4.ncg")
 	cmd.Dir = mediatest.RepoRoot(t)
 	report, err := cmd.CombinedOutput()
 	if err != nil {

@@ -2,8 +2,10 @@ package server
 
 import (
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"html/template"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
@@ -11,6 +13,10 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"drmpack/packager/errcode"
+	"drmpack/packager/keys"
+	"drmpack/packager/ncg"
 )
 
 // PreviewPrefix is where the preview pages live; a folder of that name in the root is hidden.
@@ -61,6 +67,9 @@ func (s *Server) servePreview(w *response, r *http.Request) error {
 		http.ServeFileFS(w, r, previewAssets, name)
 		return nil
 	}
+	if name, ok := strings.CutPrefix(rest, "ncg/"); ok {
+		return s.serveNCG(w, r, name)
+	}
 	title := strings.Trim(rest, "/")
 	for _, seg := range strings.Split(title, "/") {
 		if seg == ".." || seg == "." || strings.ContainsAny(seg, "\x00\\") {
@@ -80,7 +89,8 @@ func (s *Server) servePreview(w *response, r *http.Request) error {
 		data.Title = "packaged titles"
 		entries, _ := fs.ReadDir(s.root.FS(), ".")
 		for _, e := range entries {
-			if _, ok := s.findOutput(e.Name()); ok && e.IsDir() {
+			_, ok := s.findOutput(e.Name())
+			if ok && e.IsDir() || e.Type().IsRegular() && path.Ext(e.Name()) == ".ncg" {
 				data.Links = append(data.Links, PreviewPrefix+url.PathEscape(e.Name()))
 			}
 		}
@@ -90,6 +100,10 @@ func (s *Server) servePreview(w *response, r *http.Request) error {
 	out, ok := s.findOutput(title)
 	manifestURL := escapePath(out.manifest)
 	switch ext := path.Ext(title); {
+	case ext == ".ncg":
+		// drmpack's whole-file container, decrypted on the fly for a plain <video>.
+		out = previewable{manifest: title, player: "video"}
+		manifestURL = PreviewPrefix + "ncg" + escapePath(title)
 	case ext == ".mpd" || ext == ".m3u8":
 		// Any manifest the server answers, derived ones included, with their query.
 		out = previewable{manifest: title, player: map[string]string{".mpd": "shaka", ".m3u8": "hls"}[ext]}
@@ -114,8 +128,10 @@ func (s *Server) servePreview(w *response, r *http.Request) error {
 	}
 	data.Config = template.JS(js)
 	data.Script = map[string]string{"shaka": "shaka-player.compiled.js", "hls": "hls.min.js"}[out.player]
-	_, err = fs.Stat(previewAssets, data.Script)
-	data.Missing = err != nil
+	if data.Script != "" {
+		_, err = fs.Stat(previewAssets, data.Script)
+		data.Missing = err != nil
+	}
 	data.Links = []string{escapePath(out.manifest)}
 	return previewPage.Execute(w, data)
 }
@@ -143,4 +159,48 @@ func loopback(remoteAddr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// serveNCG answers PreviewPrefix+"ncg/"+name: the plaintext of an NCG file, decrypted chunk by
+// chunk as ranges are read, for loopback clients of a server that has the key store's keys.
+func (s *Server) serveNCG(w *response, r *http.Request, name string) error {
+	if s.PreviewKeys == nil || !loopback(r.RemoteAddr) {
+		return httpError{http.StatusForbidden, "NCG previews are for this machine, with --preview-keys"}
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if seg == "" || seg == ".." || seg == "." || strings.ContainsAny(seg, "\x00\\") {
+			return httpError{http.StatusBadRequest, "path segment refused"}
+		}
+	}
+	f, err := s.root.Open(name)
+	if err != nil {
+		return httpError{http.StatusNotFound, "not found"}
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return httpError{http.StatusNotFound, "not found"}
+	}
+	h, _, err := ncg.ReadHeader(f, fi.Size())
+	if err != nil {
+		return err
+	}
+	pairs, err := s.PreviewKeys(h.CID)
+	if err != nil {
+		return errcode.Wrap(errcode.Unexpected, err, "key store")
+	}
+	var key keys.Secret
+	raw, err := hex.DecodeString(pairs[h.KID.Hex()])
+	if err != nil || len(raw) != len(key) {
+		return errcode.New(errcode.NoPrivateKey, "no key for KID %s (content ID %q) in the local key store", h.KID.UUID(), h.CID)
+	}
+	copy(key[:], raw)
+	plain, err := ncg.Open(f, fi.Size(), key)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", h.MediaType)
+	w.Header().Set("Cache-Control", "no-store")
+	http.ServeContent(w, r, h.Name, fi.ModTime(), io.NewSectionReader(plain, 0, plain.Size()))
+	return nil
 }

@@ -50,6 +50,14 @@ func TestPreviewPage(t *testing.T) {
 	if code, body := page("/_preview/", "127.0.0.1:1"); code != 200 || !strings.Contains(body, `href="/_preview/audio"`) || !strings.Contains(body, "/_preview/%ED%95%9C") {
 		t.Fatalf("list: %d\n%s", code, body)
 	}
+	if code, _ := page("/_preview/ncg/x.ncg", "203.0.113.5:5000"); code != http.StatusForbidden {
+		t.Fatalf("NCG plaintext to a remote client: %d", code)
+	}
+	for _, p := range []string{"/_preview/ncg/../x.ncg", "/_preview/ncg/..%2fx.ncg", "/_preview/ncg/missing.ncg"} {
+		if code, _ := page(p, "127.0.0.1:1"); code != 400 && code != 404 {
+			t.Errorf("%s: %d", p, code)
+		}
+	}
 	for _, p := range []string{"/_preview/missing", "/_preview/assets/../preview/page.html", "/_preview/..%2f..%2fetc"} {
 		if code, _ := page(p, "127.0.0.1:1"); code < 400 || code >= 500 {
 			t.Errorf("%s: %d", p, code)
