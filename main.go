@@ -34,6 +34,7 @@ func main() {
 		SettingsFields: session.SettingsFields,
 		SaveSettings:   session.SaveSettings,
 		About:          session.About,
+		Preview:        session.Preview,
 	}
 	w := ui.NewMainWindow(a, deps)
 	// Files given on the command line (a file manager's "Open with") start in the list.

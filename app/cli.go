@@ -52,7 +52,7 @@ const (
 // CLI runs the drmpack command line with args (without the program name).
 func CLI(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, hls, dims, faststart, trim, keys, kms, ncg, settings, version, help)"))
+		return usageError(stderr, errcode.New(errcode.NoArguments, "usage: drmpack COMMAND [flags] (commands: package, hls, dims, faststart, trim, serve, keys, kms, ncg, settings, version, help)"))
 	}
 	switch args[0] {
 	case "package":
@@ -71,6 +71,8 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		return hlsCommand(args[1:], stdout, stderr)
 	case "faststart":
 		return faststartCommand(args[1:], stdout, stderr)
+	case "serve":
+		return serveCommand(args[1:], stdout, stderr)
 	case "trim":
 		return trimCommand(args[1:], stdout, stderr)
 	case "version", "--version":
@@ -80,7 +82,7 @@ func CLI(args []string, stdout, stderr io.Writer) int {
 		printHelp(stdout)
 		return exitOK
 	}
-	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, hls, dims, faststart, trim, keys, kms, ncg, settings, version, help)", args[0]))
+	return usageError(stderr, errcode.New(errcode.InvalidArgument, "unknown command %q (commands: package, hls, dims, faststart, trim, serve, keys, kms, ncg, settings, version, help)", args[0]))
 }
 
 func usageError(w io.Writer, e *errcode.Error) int {
@@ -128,6 +130,7 @@ Commands:
   drmpack settings get|set|unset    show or change saved settings and secrets
   drmpack faststart IN -o OUT       move an MP4/M4A header (moov) in front of the media data
   drmpack trim IN -o OUT [flags]    cut MP4/M4A/MP3 by time (--start, --end, --trimming, --max-ratio, --all-tracks)
+  drmpack serve [--root DIR]        origin server: the media server URL API over a folder (--listen, --config server.xml, --access-log)
   drmpack version                   print the version
   drmpack help                      this text
 

@@ -33,6 +33,7 @@ type GUI struct {
 
 	settings    settings.Settings
 	settingsErr error
+	preview     previewServer
 }
 
 // OpenGUI loads the settings and opens the log file for a window session.
@@ -114,4 +115,7 @@ func (g *GUI) RememberOutDir(dir string) error {
 }
 
 // Close closes the log file.
-func (g *GUI) Close() error { return g.Log.Close() }
+func (g *GUI) Close() error {
+	g.preview.stop()
+	return g.Log.Close()
+}

@@ -32,6 +32,8 @@ fi
 if [[ ! -d node_modules/shaka-player || package-lock.json -nt node_modules/.package-lock.json ]]; then
   npm ci --no-audit --no-fund
 fi
+# The origin server's /_preview/ page embeds the player builds (go:embed).
+scripts/preview-assets.sh
 
 go vet ./...
 # The CLI must build without cgo (servers, batch systems).

@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"net/url"
 	"os"
 
 	"fyne.io/fyne/v2"
@@ -44,6 +45,9 @@ type Deps struct {
 	SaveSettings   func(map[string]string) error
 	// About is the About dialog's text.
 	About func() string
+	// Preview serves a destination folder (the origin server, started once) and returns the
+	// URL of its preview page, which the window opens in the browser. Nil: no Preview button.
+	Preview func(outDir string) (string, error)
 }
 
 // MainWindow is the packaging workstation's main window.
@@ -65,6 +69,7 @@ type MainWindow struct {
 	drmNCG, drmDASH, drmHLS *widget.Check
 	key                     *widget.Entry
 	packageButton, cancel   *widget.Button
+	preview                 *widget.Button
 
 	files    *fileTable
 	progress *widget.ProgressBar
@@ -131,6 +136,10 @@ func (w *MainWindow) build(a fyne.App) {
 	w.packageButton = widget.NewButtonWithIcon("DRM Packaging", theme.MediaPlayIcon(), w.startPackaging)
 	w.packageButton.Importance = widget.HighImportance
 	w.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), w.cancelRun)
+	w.preview = widget.NewButtonWithIcon("Preview", theme.VisibilityIcon(), func() { w.openPreview(a) })
+	if w.deps.Preview == nil {
+		w.preview.Hide()
+	}
 
 	w.files = newFileTable(func() []*fileRow { return w.rows }, w.selectRow)
 	w.progress = widget.NewProgressBar()
@@ -149,7 +158,7 @@ func (w *MainWindow) layout() fyne.CanvasObject {
 	top := container.NewVBox(destination, listButtons)
 
 	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS)
-	keyRow := container.NewBorder(nil, nil, boldLabel("Key"), container.NewHBox(w.packageButton, w.cancel), w.key)
+	keyRow := container.NewBorder(nil, nil, boldLabel("Key"), container.NewHBox(w.packageButton, w.cancel, w.preview), w.key)
 	// The label gets a fixed width so the bar does not jump as its text changes.
 	labelSize := widget.NewLabel("999 files: 99 Ready, 99 Succeed, 99 Failed").MinSize()
 	progressRow := container.NewBorder(nil, nil,
@@ -209,6 +218,21 @@ func setEnabled(b *widget.Button, on bool) {
 }
 
 // logLine shows one line (or multi-line block) in the log view and writes it to the log file.
+// openPreview opens the browser on the preview page of the destination folder.
+func (w *MainWindow) openPreview(a fyne.App) {
+	link, err := w.deps.Preview(w.outDir.Text)
+	if err == nil {
+		var u *url.URL
+		if u, err = url.Parse(link); err == nil {
+			w.logLine("Preview: " + link)
+			err = a.OpenURL(u)
+		}
+	}
+	if err != nil {
+		w.logLine("Preview failed: " + err.Error())
+	}
+}
+
 func (w *MainWindow) logLine(s string) {
 	w.log.append(s)
 	if w.deps.LogLine != nil {
