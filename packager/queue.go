@@ -46,8 +46,10 @@ type Event struct {
 // Job is one input with the options to package it.
 type Job struct {
 	ID      int
-	Input   string
+	Input   string // the input file; for an adaptive title, the title's name
 	Options Options
+	// Renditions are an adaptive title's input files (see Queue.AddTitle); nil for one input.
+	Renditions []string
 
 	mu     sync.Mutex
 	status Status

@@ -64,6 +64,8 @@ type Options struct {
 	// URI is a clear-key delivery (KEYFORMAT identity). "{kid}" is replaced by the KID in hex.
 	// Empty: skd://<base64 KID> for SAMPLE-AES; AES-128 needs a URI.
 	KeyURI string
+	// TrackTypes classes video by height for the key lookup (zero: the key services' defaults).
+	TrackTypes keys.Thresholds
 }
 
 // Result describes what Package wrote (never key material).
@@ -78,6 +80,8 @@ type Result struct {
 	Bandwidth        int64    `json:"bandwidth"`
 	AverageBandwidth int64    `json:"averageBandwidth"`
 	Duration         float64  `json:"duration"`
+
+	key keyTag // the EXT-X-KEY, repeated as EXT-X-SESSION-KEY in an adaptive master playlist
 }
 
 // Presentation times start here on the 90 kHz clock, so that B-frame decode times and audio
@@ -181,7 +185,7 @@ func (p *plan) setupKey() error {
 	}
 	tt := keys.Audio
 	if p.video != nil {
-		tt = keys.VideoTrackType(p.video.track.Height)
+		tt = p.opts.TrackTypes.VideoTrackType(p.video.track.Height)
 	}
 	key, err := p.opts.Keys.For(tt)
 	if err != nil {
@@ -290,7 +294,7 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 			total += int64(s.Size)
 		}
 	}
-	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0])}
+	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0]), key: p.key}
 	if p.opts.Method != Clear {
 		res.KID, res.KeyURI = p.kid.UUID(), p.key.URI
 	}
@@ -347,7 +351,7 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 		if p.video != nil {
 			t := p.video.track
 			v.Width, v.Height = t.Width, t.Height
-			v.FrameRate = float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+			v.FrameRate = frameRate(t)
 		}
 		media = masterPlaylist(v, p.opts.IndexVersion, p.key)
 		res.Files = append(res.Files, AlternatesName)

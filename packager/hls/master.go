@@ -1,0 +1,254 @@
+package hls
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"drmpack/packager/demux"
+	"drmpack/packager/errcode"
+)
+
+// TitleResult describes an adaptive title's HLS output (never key material).
+type TitleResult struct {
+	Index string   `json:"index"`
+	Files []string `json:"files"`
+	// Renditions are the video renditions, then the audio ones; each Index is the media
+	// playlist's path, e.g. "video_720p/index.m3u8".
+	Renditions []*Result `json:"renditions"`
+	// Shared lists audio tracks of later renditions identical to a packaged one, which are not
+	// packaged again: "file track N = folder".
+	Shared []string `json:"shared,omitempty"`
+}
+
+// rendition is one media playlist of an adaptive title: the first video track of an input, or an
+// audio track.
+type rendition struct {
+	name  string // folder and playlist prefix: video_720p, audio, audio_eng
+	media *demux.Media
+	track *demux.Track
+}
+
+// PackageRenditions packages the renditions of one title (already checked for alignment, see
+// dash.CheckRenditions) into dir/index.m3u8, a master playlist, and a folder per rendition
+// holding its media playlist and segments: one video-only variant per input (its first video
+// track) and the audio as EXT-X-MEDIA renditions, one per distinct audio stream (identical audio
+// in several inputs is packaged once). Every variant names its audio group; with keys per track
+// type each playlist carries its own key, and a FairPlay key of any rendition is announced in
+// the master playlist with EXT-X-SESSION-KEY.
+func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir string, opts Options, progress func(float64)) (*TitleResult, error) {
+	videos, audios, shared, err := splitRenditions(renditions)
+	if err != nil {
+		return nil, err
+	}
+	all := append(slices.Clone(videos), audios...)
+	sub := opts
+	sub.Alternates = false
+
+	var total int64
+	weights := make([]int64, len(all))
+	for i, r := range all {
+		for _, s := range r.track.Samples {
+			weights[i] += int64(s.Size)
+		}
+		total += weights[i]
+	}
+	var mu sync.Mutex
+	fractions := make([]float64, len(all))
+	report := func(i int, f float64) {
+		if progress == nil || total == 0 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fractions[i] = f
+		var done float64
+		for j, x := range fractions {
+			done += x * float64(weights[j])
+		}
+		progress(done / float64(total))
+	}
+
+	// Renditions are independent files: they are segmented concurrently.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	results := make([]*Result, len(all))
+	errs := make([]error, len(all))
+	var wg sync.WaitGroup
+	for i, r := range all {
+		sdir := filepath.Join(dir, r.name)
+		if err := os.MkdirAll(sdir, 0o755); err != nil {
+			cancel()
+			wg.Wait()
+			return nil, errcode.Wrap(errcode.CreateTooDeep, err, "create "+sdir)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = Package(ctx, r.media.View([]*demux.Track{r.track}), sdir, sub, func(f float64) { report(i, f) })
+			if errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := firstError(errs); err != nil {
+		return nil, err
+	}
+	res := &TitleResult{Index: IndexName, Renditions: results, Shared: shared}
+	for i, r := range results {
+		for _, f := range r.Files {
+			res.Files = append(res.Files, filepath.Join(all[i].name, f))
+		}
+		r.Index = all[i].name + "/" + r.Index
+	}
+	master := titleMaster(videos, results[:len(videos)], audios, results[len(videos):], opts.IndexVersion)
+	if err := writeFile(dir, IndexName, master); err != nil {
+		return nil, err
+	}
+	res.Files = append(res.Files, IndexName)
+	return res, nil
+}
+
+// firstError is the first real failure, not a cancellation it caused in another rendition.
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// splitRenditions picks each input's first video track and every distinct first audio track.
+func splitRenditions(renditions []*demux.Media) (videos, audios []rendition, shared []string, err error) {
+	used := map[string]bool{}
+	name := func(n string) string {
+		u := n
+		for i := 2; used[u]; i++ {
+			u = fmt.Sprintf("%s_%d", n, i)
+		}
+		used[u] = true
+		return u
+	}
+	for _, m := range renditions {
+		var v, a *demux.Track
+		for _, t := range m.Tracks {
+			if t.Kind == demux.Video && v == nil && len(t.Samples) > 0 {
+				v = t
+			}
+			if t.Kind == demux.Audio && a == nil && len(t.Samples) > 0 {
+				a = t
+			}
+		}
+		if v == nil {
+			return nil, nil, nil, errcode.New(errcode.InvalidArgument, "rendition %s has no video track: adaptive titles switch between video renditions", filepath.Base(m.Path))
+		}
+		videos = append(videos, rendition{name: name(fmt.Sprintf("video_%dp", v.Height)), media: m, track: v})
+		if a == nil {
+			continue
+		}
+		dup := ""
+		for _, o := range audios {
+			same, err := demux.SameStream(o.media, o.track, m, a)
+			if err != nil {
+				return nil, nil, nil, errcode.Wrap(errcode.FileAccess, err, "compare audio of the renditions")
+			}
+			if same {
+				dup = o.name
+				break
+			}
+		}
+		if dup != "" {
+			shared = append(shared, fmt.Sprintf("%s track %d = %s", filepath.Base(m.Path), a.ID, dup))
+			continue
+		}
+		n := "audio"
+		if a.Language != "" && a.Language != "und" {
+			n += "_" + a.Language
+		}
+		audios = append(audios, rendition{name: name(n), media: m, track: a})
+	}
+	return videos, audios, shared, nil
+}
+
+// titleMaster renders the master playlist: session keys, the audio groups (one per audio codec,
+// as a variant's CODECS must name its audio), and every video variant once per audio group with
+// the group's peak and average added to its own.
+func titleMaster(videos []rendition, vres []*Result, audios []rendition, ares []*Result, indexVersion int) string {
+	version := 4 // EXT-X-MEDIA with CHANNELS, AVERAGE-BANDWIDTH and FRAME-RATE are understood from 4 on
+	var sessionKeys []string
+	for _, r := range append(slices.Clone(vres), ares...) {
+		version = max(version, r.key.version(indexVersion))
+		if r.key.KeyFormat != "" && !slices.Contains(sessionKeys, r.key.attributes()) {
+			sessionKeys = append(sessionKeys, r.key.attributes())
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-INDEPENDENT-SEGMENTS\n", version)
+	for _, k := range sessionKeys {
+		fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", k)
+	}
+	type group struct {
+		id        string
+		codec     string
+		peak, avg int64
+	}
+	var groups []*group
+	for i, a := range audios {
+		codec := ares[i].Codecs[0]
+		var g *group
+		for _, x := range groups {
+			if x.codec == codec {
+				g = x
+			}
+		}
+		if g == nil {
+			g = &group{id: "audio-" + strings.ReplaceAll(codec, ".", "_"), codec: codec}
+			groups = append(groups, g)
+		}
+		first := g.peak == 0 // the group's first rendition is its default
+		g.peak, g.avg = max(g.peak, ares[i].Bandwidth), max(g.avg, ares[i].AverageBandwidth)
+		fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=%q,NAME=%q", g.id, a.name)
+		if l := a.track.Language; l != "" && l != "und" {
+			fmt.Fprintf(&b, ",LANGUAGE=%q", l)
+		}
+		fmt.Fprintf(&b, ",DEFAULT=%s,AUTOSELECT=YES,CHANNELS=\"%d\",URI=%q\n", yesNo(first), a.track.Channels, ares[i].Index)
+	}
+	for i, v := range videos {
+		vv := variant{URI: vres[i].Index, Bandwidth: vres[i].Bandwidth, AverageBandwidth: vres[i].AverageBandwidth,
+			Codecs: vres[i].Codecs, Width: v.track.Width, Height: v.track.Height, FrameRate: frameRate(v.track)}
+		if len(groups) == 0 {
+			fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s\n%s\n", vv.attributes(), vv.URI)
+		}
+		for _, g := range groups {
+			gv := vv
+			gv.Bandwidth, gv.AverageBandwidth = vv.Bandwidth+g.peak, vv.AverageBandwidth+g.avg
+			gv.Codecs = append(slices.Clone(vv.Codecs), g.codec)
+			fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s,AUDIO=%q\n%s\n", gv.attributes(), g.id, gv.URI)
+		}
+	}
+	return b.String()
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+// frameRate is a video track's mean frame rate.
+func frameRate(t *demux.Track) float64 {
+	return float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+}
