@@ -99,20 +99,27 @@ const maxAudioPES = ts.ClockRate / 10
 // segments of m's first video and first audio track. progress receives the fraction of sample
 // bytes written so far.
 func Package(ctx context.Context, m *demux.Media, dir string, opts Options, progress func(float64)) (*Result, error) {
-	if opts.Duration <= 0 {
-		return nil, errcode.New(errcode.InvalidArgument, "HLS segment duration must be positive")
-	}
-	if opts.IndexVersion != 1 && opts.IndexVersion != 3 {
-		return nil, errcode.New(errcode.InvalidArgument, "HLS index version %d (want 1 or 3)", opts.IndexVersion)
-	}
-	if opts.Sequence < 0 {
-		return nil, errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
+	if err := checkOptions(opts); err != nil {
+		return nil, err
 	}
 	p, err := newPlan(m, opts)
 	if err != nil {
 		return nil, err
 	}
 	return p.write(ctx, dir, progress)
+}
+
+func checkOptions(opts Options) error {
+	if opts.Duration <= 0 {
+		return errcode.New(errcode.InvalidArgument, "HLS segment duration must be positive")
+	}
+	if opts.IndexVersion != 1 && opts.IndexVersion != 3 {
+		return errcode.New(errcode.InvalidArgument, "HLS index version %d (want 1 or 3)", opts.IndexVersion)
+	}
+	if opts.Sequence < 0 {
+		return errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
+	}
+	return nil
 }
 
 // plan is one packaging run: tracks, cuts, key.

@@ -49,6 +49,26 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 	all := append(slices.Clone(videos), audios...)
 	sub := opts
 	sub.Alternates = false
+	if err := checkOptions(sub); err != nil {
+		return nil, err
+	}
+	// Every rendition's playlist runs on one clock: presentation 0 is at the latest origin any
+	// of them needs (B-frame reordering delays video, audio priming does not), so audio and
+	// video renditions stay in sync when a player combines them.
+	plans := make([]*plan, len(all))
+	var base int64
+	for i, r := range all {
+		if plans[i], err = newPlan(r.media.View([]*demux.Track{r.track}), sub); err != nil {
+			return nil, err
+		}
+		base = max(base, plans[i].base)
+	}
+	for _, p := range plans {
+		if p.base != base {
+			p.base = base
+			p.planCuts()
+		}
+	}
 
 	var total int64
 	weights := make([]int64, len(all))
@@ -90,7 +110,7 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			results[i], errs[i] = Package(ctx, r.media.View([]*demux.Track{r.track}), sdir, sub, func(f float64) { report(i, f) })
+			results[i], errs[i] = plans[i].write(ctx, sdir, func(f float64) { report(i, f) })
 			if errs[i] != nil {
 				cancel()
 			}
