@@ -192,11 +192,61 @@ func TestAdaptiveHLSMultiKey(t *testing.T) {
 				t.Fatalf("%s: frame %d differs from the source", v[5], j)
 			}
 		}
+		// The I-frame playlist's ranges decode, each on its own, to the source's keyframes (one
+		// every 50 frames). Read from the folder: ffmpeg 5.1 asks for a byte-ranged segment's key
+		// with the segment's Range header, which an HTTP server rightly refuses.
+		iframes := iframeFrames(t, repeatLastEntry(t, o.dir, "iframes.m3u8"))
+		if len(iframes) < 4 {
+			t.Fatalf("%s: %d I-frames decoded, want 4", v[5], len(iframes))
+		}
+		for j := range 4 {
+			if iframes[j] != want[50*j] {
+				t.Fatalf("%s: I-frame %d differs from source frame %d: %q vs %q", v[5], j, 50*j, iframes, []string{want[0], want[50], want[100], want[150]})
+			}
+		}
+	}
+	if n := strings.Count(string(master), "#EXT-X-I-FRAME-STREAM-INF:"); n != 3 {
+		t.Errorf("%d I-frame variants, want 3", n)
 	}
 	audioList, _ := os.ReadFile(filepath.Join(dir, "audio", "index.m3u8"))
 	if !strings.Contains(string(audioList), renditionKeys["AUDIO"][0]+".key") {
 		t.Errorf("the audio playlist does not use the AUDIO key:\n%s", audioList)
 	}
+}
+
+// repeatLastEntry writes a copy of a playlist with its last entry repeated and returns its path;
+// see hlsOutput.eofPlaylist for why ffmpeg needs that for SAMPLE-AES.
+func repeatLastEntry(t *testing.T, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.TrimSuffix(string(b), "#EXT-X-ENDLIST\n")
+	last := text[strings.LastIndex(text, "#EXTINF:"):]
+	path := filepath.Join(dir, "eof-"+name)
+	if err := os.WriteFile(path, []byte(text+last+"#EXT-X-ENDLIST\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// iframeFrames decodes a local I-frame playlist with ffmpeg (its key files are local too) and
+// returns the frames' md5s; decoder errors at the end are tolerated as in TolerantVideoFrames.
+func iframeFrames(t *testing.T, playlist string) []string {
+	t.Helper()
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-allowed_extensions", "ALL", "-i", playlist,
+		"-map", "0:v:0", "-f", "framemd5", "-fps_mode", "passthrough", "-").Output()
+	if err != nil {
+		t.Fatalf("ffmpeg %s: %v", playlist, err)
+	}
+	var frames []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if f := strings.Split(line, ","); line != "" && !strings.HasPrefix(line, "#") {
+			frames = append(frames, strings.TrimSpace(f[len(f)-1]))
+		}
+	}
+	return frames
 }
 
 // TestAdaptiveSingleKey: without --multi-key one key (the HD one) encrypts every track, and

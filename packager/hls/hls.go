@@ -136,6 +136,8 @@ type plan struct {
 	kid    keys.KID
 	block  cipher.Block // AES-128 whole-segment encryption
 	base   int64        // 90 kHz time of presentation 0
+	// iframes are the keyframes' PES packets in the segments, for I-frame playlists.
+	iframes []iframe
 }
 
 func newPlan(m *demux.Media, opts Options) (*plan, error) {
@@ -463,10 +465,14 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			}
 		}
 		next[pick] = i
+		start := len(dst)
 		dst = p.mux.WritePES(dst, ts.PES{
 			PID: e.stream.PID, PTS: pts, DTS: pickDTS, PCR: max(pickDTS-pcrLead, 0),
 			RandomAccess: e.track.Samples[next[pick]-1].Sync || !e.isVideo(), Payload: payload,
 		})
+		if e.isVideo() && e.track.Samples[next[pick]-1].Sync {
+			p.iframes = append(p.iframes, iframe{segment: k, offset: start, size: len(dst) - start, pts: pts})
+		}
 	}
 	return dst, buf, size, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"drmpack/packager/demux"
 	"drmpack/packager/errcode"
+	"drmpack/packager/ts"
 )
 
 // TitleResult describes an adaptive title's HLS output (never key material).
@@ -120,6 +122,21 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 	if err := firstError(errs); err != nil {
 		return nil, err
 	}
+	// I-frame playlists address byte ranges of the segments, which whole-segment AES-128 does
+	// not allow (its CBC chain and padding span the segment).
+	iframes := make([]iframeVariant, len(videos))
+	for i := range videos {
+		p, r := plans[i], results[i]
+		if p.opts.Method == AES128 || len(p.iframes) == 0 {
+			continue
+		}
+		list, peak, avg := iframePlaylist(p, r.Files[:r.Segments])
+		if err := writeFile(filepath.Join(dir, videos[i].name), IFramesName, list); err != nil {
+			return nil, err
+		}
+		r.Files = append(r.Files, IFramesName)
+		iframes[i] = iframeVariant{uri: videos[i].name + "/" + IFramesName, peak: peak, avg: avg}
+	}
 	res := &TitleResult{Index: IndexName, Renditions: results, Shared: shared}
 	for i, r := range results {
 		for _, f := range r.Files {
@@ -127,7 +144,7 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 		}
 		r.Index = all[i].name + "/" + r.Index
 	}
-	master := titleMaster(videos, results[:len(videos)], audios, results[len(videos):], opts.IndexVersion)
+	master := titleMaster(videos, results[:len(videos)], iframes, audios, results[len(videos):], opts.IndexVersion)
 	if err := writeFile(dir, IndexName, master); err != nil {
 		return nil, err
 	}
@@ -203,9 +220,9 @@ func splitRenditions(renditions []*demux.Media) (videos, audios []rendition, sha
 }
 
 // titleMaster renders the master playlist: session keys, the audio groups (one per audio codec,
-// as a variant's CODECS must name its audio), and every video variant once per audio group with
-// the group's peak and average added to its own.
-func titleMaster(videos []rendition, vres []*Result, audios []rendition, ares []*Result, indexVersion int) string {
+// as a variant's CODECS must name its audio), every video variant once per audio group with
+// the group's peak and average added to its own, and the I-frame playlists.
+func titleMaster(videos []rendition, vres []*Result, iframes []iframeVariant, audios []rendition, ares []*Result, indexVersion int) string {
 	version := 4 // EXT-X-MEDIA with CHANNELS, AVERAGE-BANDWIDTH and FRAME-RATE are understood from 4 on
 	var sessionKeys []string
 	for _, r := range append(slices.Clone(vres), ares...) {
@@ -258,7 +275,20 @@ func titleMaster(videos []rendition, vres []*Result, audios []rendition, ares []
 			fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s,AUDIO=%q\n%s\n", gv.attributes(), g.id, gv.URI)
 		}
 	}
+	for i, f := range iframes {
+		if f.uri == "" {
+			continue
+		}
+		iv := variant{Bandwidth: f.peak, AverageBandwidth: f.avg, Codecs: vres[i].Codecs, Width: videos[i].track.Width, Height: videos[i].track.Height}
+		fmt.Fprintf(&b, "#EXT-X-I-FRAME-STREAM-INF:%s,URI=%q\n", iv.attributes(), f.uri)
+	}
 	return b.String()
+}
+
+// iframeVariant is a video rendition's I-frame playlist; uri is empty when it has none.
+type iframeVariant struct {
+	uri       string
+	peak, avg int64
 }
 
 func yesNo(b bool) string {
@@ -271,4 +301,53 @@ func yesNo(b bool) string {
 // frameRate is a video track's mean frame rate.
 func frameRate(t *demux.Track) float64 {
 	return float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+}
+
+// IFramesName is the I-frame playlist of a video rendition, next to its media playlist.
+const IFramesName = "iframes.m3u8"
+
+// iframe is one keyframe's PES packets inside a segment.
+type iframe struct {
+	segment      int   // index of the segment
+	offset, size int   // byte range in the segment
+	pts          int64 // 90 kHz
+}
+
+// iframePlaylist renders an EXT-X-I-FRAMES-ONLY playlist (RFC 8216 4.3.3.6) over a rendition's
+// segments: each keyframe as a byte range, lasting until the next keyframe, with the first
+// segment's PAT and PMT as the media initialization section (EXT-X-MAP), so that every range can
+// be decoded on its own. It returns the playlist and its peak and average bit rates.
+func iframePlaylist(p *plan, segments []string) (playlist string, peak, avg int64) {
+	key := p.key
+	version := max(key.version(p.opts.IndexVersion), 5) // EXT-X-MAP in an I-frame playlist
+	var entries strings.Builder
+	target := 1
+	var bytes int64
+	end := p.starts[len(p.starts)-1]
+	for i, f := range p.iframes {
+		next := end
+		if i+1 < len(p.iframes) {
+			next = p.iframes[i+1].pts
+		}
+		d := float64(next-f.pts) / ts.ClockRate
+		target = max(target, int(math.Round(d)))
+		if d > 0 {
+			peak = max(peak, int64(float64(f.size)*8/d))
+		}
+		bytes += int64(f.size)
+		fmt.Fprintf(&entries, "#EXTINF:%.3f,\n#EXT-X-BYTERANGE:%d@%d\n%s\n", d, f.size, f.offset, segments[f.segment])
+	}
+	if total := float64(end-p.iframes[0].pts) / ts.ClockRate; total > 0 {
+		avg = int64(float64(bytes) * 8 / total)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "#EXTM3U\n#EXT-X-VERSION:%d\n#EXT-X-TARGETDURATION:%d\n#EXT-X-MEDIA-SEQUENCE:%d\n#EXT-X-PLAYLIST-TYPE:VOD\n#EXT-X-I-FRAMES-ONLY\n",
+		version, target, p.opts.Sequence)
+	fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q,BYTERANGE=\"%d@0\"\n", segments[0], 2*ts.PacketSize)
+	if key.Method != "" {
+		fmt.Fprintf(&b, "#EXT-X-KEY:%s\n", key.attributes())
+	}
+	b.WriteString(entries.String())
+	b.WriteString("#EXT-X-ENDLIST\n")
+	return b.String(), peak, avg
 }
