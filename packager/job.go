@@ -315,21 +315,21 @@ func (p *jobRun) describe(m *demux.Media) {
 }
 
 type packagingReport struct {
-	Input           string       `json:"input"`
-	Renditions      []string     `json:"renditions,omitempty"`
-	MultiKey        bool         `json:"multiKey,omitempty"`
-	Size            int64        `json:"size"`
-	CID             string       `json:"cid"`
-	Title           string       `json:"title"`
-	DRM             []string     `json:"drm"`
-	Scheme          string       `json:"scheme"`
-	SegmentDuration float64      `json:"segmentDuration"`
-	Dash            *dash.Result `json:"dash,omitempty"`
-	HLS             *hls.Result  `json:"hls,omitempty"`
+	Input           string           `json:"input"`
+	Renditions      []string         `json:"renditions,omitempty"`
+	MultiKey        bool             `json:"multiKey,omitempty"`
+	Size            int64            `json:"size"`
+	CID             string           `json:"cid"`
+	Title           string           `json:"title"`
+	DRM             []string         `json:"drm"`
+	Scheme          string           `json:"scheme"`
+	SegmentDuration float64          `json:"segmentDuration"`
+	Dash            *dash.Result     `json:"dash,omitempty"`
+	HLS             *hls.Result      `json:"hls,omitempty"`
 	HLSTitle        *hls.TitleResult `json:"hlsTitle,omitempty"`
-	NCG             *ncgResult   `json:"ncg,omitempty"`
-	Started         string       `json:"started"`
-	Elapsed         float64      `json:"elapsedSeconds"`
+	NCG             *ncgResult       `json:"ncg,omitempty"`
+	Started         string           `json:"started"`
+	Elapsed         float64          `json:"elapsedSeconds"`
 }
 
 func writeJSON(path string, v any) error {

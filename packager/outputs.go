@@ -120,6 +120,9 @@ func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage, n
 		for _, t := range out.dash.Tracks {
 			p.log("Encrypted %s track %s (%s) with KID %s into %d segments", t.Kind, t.Representation, t.Codecs, t.KID, t.Segments)
 		}
+		for _, s := range out.dash.Shared {
+			p.log("Identical to a track already packaged, shared: %s", s)
+		}
 	}
 	if n := out.ncg; n != nil {
 		p.log("NCG (drmpack container) %s with KID %s: %d bytes in %d chunks", n.File, n.KID, n.Size, n.Chunks)

@@ -22,9 +22,10 @@ func (q *Queue) AddTitle(title string, renditions []string, opts Options) *Job {
 	return j
 }
 
-// renditionSuffix is a rendition marker at the end of a file's base name: a separator, then a
-// height (1080p, 720, 2160p), a bit rate (3000k, 4.5M, 800kbps) or a size (1280x720).
-var renditionSuffix = regexp.MustCompile(`(?i)[ _.-]+(\d{3,4}p?|\d+(\.\d+)?(k|m)(bps)?|\d{3,4}x\d{3,4})$`)
+// renditionSuffix is rendition markers at the end of a file's base name: each a separator, then
+// a height (1080p, 2160p; without the p only the usual heights such as 720, so that a year such as
+// 2019 stays), a bit rate (3000k, 4.5M, 800kbps) or a size (1280x720).
+var renditionSuffix = regexp.MustCompile(`(?i)([ _.-]+(\d{3,4}p|0?(144|240|288|360|480|540|576|720|1080|1440|2160|4320)|\d+(\.\d+)?(k|m)(bps)?|\d{3,4}x\d{3,4}))+$`)
 
 // RenditionTitle is the title a rendition file belongs to by default: its base name without the
 // extension and without a trailing rendition marker ("movie_1080p.mp4", "movie-720.mp4" and
