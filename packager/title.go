@@ -14,12 +14,7 @@ import (
 // title at different sizes or bit rates) are packaged by one job into one presentation,
 // OUT/<title>/dash/stream.mpd and OUT/<title>/hls/index.m3u8. The job's Input is the title.
 func (q *Queue) AddTitle(title string, renditions []string, opts Options) *Job {
-	q.mu.Lock()
-	j := &Job{ID: len(q.jobs) + 1, Input: title, Renditions: slices.Clone(renditions), Options: opts, status: Ready}
-	q.jobs = append(q.jobs, j)
-	q.mu.Unlock()
-	q.emit(Event{Kind: StatusChanged, Job: j, Status: Ready})
-	return j
+	return q.add(&Job{Input: title, Renditions: slices.Clone(renditions), Options: opts})
 }
 
 // renditionSuffix is rendition markers at the end of a file's base name: each a separator, then
