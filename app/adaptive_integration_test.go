@@ -319,3 +319,45 @@ func TestAdaptiveMismatch(t *testing.T) {
 		})
 	}
 }
+
+// TestAdaptiveFairPlaySessionKeys: with the default FairPlay signalling and the local key store,
+// --multi-key gives SD, HD and AUDIO keys; each media playlist names its own skd:// key and the
+// master announces each distinct key once with EXT-X-SESSION-KEY.
+func TestAdaptiveFairPlaySessionKeys(t *testing.T) {
+	media := mediatest.Media(t)
+	out := t.TempDir()
+	args := []string{"package", "--drm", "hls", "--adaptive", "--multi-key", "--name", "film", "-o", out}
+	for _, f := range renditionFiles {
+		args = append(args, filepath.Join(media, f))
+	}
+	if code, stdout, stderr := runCLI(t, args...); code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	dir := filepath.Join(out, "film", "hls")
+	master, err := os.ReadFile(filepath.Join(dir, "index.m3u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessionKeys := regexp.MustCompile(`(?m)^#EXT-X-SESSION-KEY:METHOD=SAMPLE-AES,URI="(skd://[^"]+)",KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"$`).FindAllStringSubmatch(string(master), -1)
+	uris := map[string]bool{}
+	for _, k := range sessionKeys {
+		uris[k[1]] = true
+	}
+	keyURI := regexp.MustCompile(`#EXT-X-KEY:METHOD=SAMPLE-AES,URI="(skd://[^"]+)"`)
+	playlistURIs := map[string]string{}
+	for _, p := range []string{"video_360p", "video_540p", "video_720p", "audio"} {
+		b, err := os.ReadFile(filepath.Join(dir, p, "index.m3u8"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := keyURI.FindStringSubmatch(string(b))
+		if m == nil || !uris[m[1]] {
+			t.Fatalf("%s: key %q is not announced in the master:\n%s", p, m, master)
+		}
+		playlistURIs[p] = m[1]
+	}
+	if len(uris) != 3 || len(sessionKeys) != 3 || playlistURIs["video_360p"] != playlistURIs["video_540p"] ||
+		playlistURIs["video_360p"] == playlistURIs["video_720p"] || playlistURIs["audio"] == playlistURIs["video_720p"] {
+		t.Errorf("want three keys (SD for 360p and 540p, HD, AUDIO); playlists use %v, master:\n%s", playlistURIs, master)
+	}
+}

@@ -41,7 +41,7 @@ type rendition struct {
 // holding its media playlist and segments: one video-only variant per input (its first video
 // track) and the audio as EXT-X-MEDIA renditions, one per distinct audio stream (identical audio
 // in several inputs is packaged once). Every variant names its audio group; with keys per track
-// type each playlist carries its own key, and a FairPlay key of any rendition is announced in
+// type each playlist carries its own key, and each distinct FairPlay key is announced once in
 // the master playlist with EXT-X-SESSION-KEY.
 func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir string, opts Options, progress func(float64)) (*TitleResult, error) {
 	videos, audios, shared, err := splitRenditions(renditions)
@@ -227,8 +227,12 @@ func titleMaster(videos []rendition, vres []*Result, iframes []iframeVariant, au
 	var sessionKeys []string
 	for _, r := range append(slices.Clone(vres), ares...) {
 		version = max(version, r.key.version(indexVersion))
-		if r.key.KeyFormat != "" && !slices.Contains(sessionKeys, r.key.attributes()) {
-			sessionKeys = append(sessionKeys, r.key.attributes())
+		// A key used by several renditions (each with its own IV) is announced once; the IV
+		// belongs to the media playlists (RFC 8216 4.3.4.5 asks METHOD, KEYFORMAT and
+		// KEYFORMATVERSIONS to match, not the IV).
+		session := keyTag{Method: r.key.Method, URI: r.key.URI, KeyFormat: r.key.KeyFormat}
+		if r.key.KeyFormat != "" && !slices.Contains(sessionKeys, session.attributes()) {
+			sessionKeys = append(sessionKeys, session.attributes())
 		}
 	}
 	var b strings.Builder
