@@ -36,7 +36,7 @@ func assertSwitched(t *testing.T, res playtest.Result) {
 	active := 0
 	for _, v := range res.Variants {
 		heights[v.Height] = true
-		if v.Active {
+		if v.Active && v.Height > 0 { // dash.js lists audio Representations too
 			active = v.Height
 		}
 	}
@@ -56,8 +56,8 @@ func assertSwitched(t *testing.T, res playtest.Result) {
 	t.Logf("%s: switched %dp -> %dp; events %q", res.Player, from, to, res.Events)
 }
 
-// TestAdaptivePlaysAndSwitches plays the multi-key title in shaka-player (DASH, ClearKey with the
-// SD, HD and AUDIO keys) and hls.js (the master playlist, keys fetched from their URIs) and forces
+// TestAdaptivePlaysAndSwitches plays the multi-key title in shaka-player and dash.js (DASH,
+// ClearKey with the SD, HD and AUDIO keys) and hls.js (the master playlist, keys fetched from their URIs) and forces
 // a rendition switch through each player's API: the element must end up showing the other
 // rendition, whose key differs from the first one's when the switch crosses SD and HD.
 func TestAdaptivePlaysAndSwitches(t *testing.T) {
@@ -66,10 +66,12 @@ func TestAdaptivePlaysAndSwitches(t *testing.T) {
 	for _, k := range renditionKeys {
 		clearKeys[k[0]] = k[1]
 	}
-	t.Run("shaka", func(t *testing.T) {
-		res := playtest.PlayDASH(t, filepath.Join(title, "dash"), "stream.mpd", clearKeys, playtest.Options{SwitchRendition: true, Seconds: 5})
-		assertSwitched(t, res)
-	})
+	for _, player := range playtest.DASHPlayers {
+		t.Run(string(player), func(t *testing.T) {
+			res := playtest.PlayDASH(t, filepath.Join(title, "dash"), "stream.mpd", clearKeys, playtest.Options{Player: player, SwitchRendition: true, Seconds: 5})
+			assertSwitched(t, res)
+		})
+	}
 	t.Run("hlsjs", func(t *testing.T) {
 		res := playtest.PlayHLS(t, filepath.Join(title, "hls"), "index.m3u8", playtest.Options{SwitchRendition: true, Seconds: 5})
 		assertSwitched(t, res)

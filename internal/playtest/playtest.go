@@ -98,7 +98,8 @@ type Options struct {
 	// AudioOnly accepts playback without decoded video frames.
 	AudioOnly bool
 	// SwitchRendition forces a switch to another video rendition through the player's API
-	// (shaka-player: ABR off and selectVariantTrack; hls.js: currentLevel) once playback has
+	// (shaka-player: ABR off and selectVariantTrack; dash.js: video ABR off and
+	// setRepresentationForTypeById; hls.js: currentLevel) once playback has
 	// started: to the smallest other height than the one shown, else the largest. The play is
 	// done only when the element shows the new height; Result.Events records "switch <from>p-><to>p".
 	SwitchRendition bool
