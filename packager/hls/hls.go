@@ -255,7 +255,15 @@ func (p *plan) planCuts() {
 	for i, s := range samples {
 		end = max(end, times[i]+to90k(int64(s.Dur), lead.track.Timescale))
 	}
-	leadCuts := keyframeCuts(times, end, func(i int) bool { return samples[i].Sync }, target)
+	p.setCuts(keyframeCuts(times, end, func(i int) bool { return samples[i].Sync }, target))
+}
+
+// setCuts cuts the leading track before the samples leadCuts names, and the other track at the
+// same times.
+func (p *plan) setCuts(leadCuts []int) {
+	lead := p.tracks[0]
+	times := p.presentationTimes(lead)
+	samples := lead.track.Samples
 	p.starts = make([]int64, len(leadCuts)+1)
 	for k, c := range leadCuts {
 		end := len(samples)

@@ -71,6 +71,16 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 			p.planCuts()
 		}
 	}
+	// Audio renditions are cut where the first video rendition is, so that segment n of every
+	// playlist covers the same time (as Apple's authoring rules ask of alternate renditions).
+	lead := plans[0]
+	for _, p := range plans[len(videos):] {
+		cuts := alignedCuts(p.presentationTimes(p.tracks[0]), lead.starts[:len(lead.starts)-1])
+		for len(cuts) > 1 && cuts[len(cuts)-1] >= len(p.tracks[0].track.Samples) {
+			cuts = cuts[:len(cuts)-1] // the audio ended before the video's last segment
+		}
+		p.setCuts(cuts)
+	}
 
 	var total int64
 	weights := make([]int64, len(all))
