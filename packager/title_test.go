@@ -2,6 +2,7 @@ package packager_test
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"drmpack/packager"
@@ -40,4 +41,16 @@ func TestGroupRenditions(t *testing.T) {
 	if !reflect.DeepEqual(groups, want) {
 		t.Errorf("groups %q", groups)
 	}
+}
+
+func FuzzRenditionTitle(f *testing.F) {
+	for _, s := range []string{"movie_1080p.mp4", "movie-720.mp4", "a_3000k_720p.mp4", "1080p.mp4", "x.4.5M.m4a", "한글_360p.mp4", "_720"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, file string) {
+		title, got := packager.Title(file), packager.RenditionTitle(file)
+		if !strings.HasPrefix(title, got) || (title != "" && got == "") {
+			t.Fatalf("RenditionTitle(%q) = %q, not a non-empty prefix of %q", file, got, title)
+		}
+	})
 }

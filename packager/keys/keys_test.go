@@ -99,3 +99,21 @@ func TestThresholds(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseThresholds(f *testing.F) {
+	for _, s := range []string{"576,1080,2160", "480, 720,1440", "1,2,3", "0,1,2", "576,1080", "a,b,c", "-1,5,9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThresholds(s)
+		if err != nil {
+			return
+		}
+		if !(0 < th.SD && th.SD < th.HD && th.HD < th.UHD1) {
+			t.Fatalf("ParseThresholds(%q) = %+v: not rising positive heights", s, th)
+		}
+		if th.VideoTrackType(th.SD) != SD || th.VideoTrackType(th.UHD1+1) != UHD2 {
+			t.Fatalf("%+v classes its own limits wrongly", th)
+		}
+	})
+}
