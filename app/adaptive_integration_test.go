@@ -87,7 +87,8 @@ func defaultKID(cps []mpd.ContentProtection) string {
 	return ""
 }
 
-// TestAdaptiveDASHMultiKey: one video AdaptationSet with a Representation per rendition, each
+// TestAdaptiveDASHMultiKey: a schema-valid MPD with one video AdaptationSet and a Representation
+// per rendition, each
 // under the key of its track type and signalling it, segments at the same times in all of them,
 // the shared audio packaged once, and ffmpeg decoding every rendition with its own key to the
 // source rendition's frames.
@@ -95,6 +96,10 @@ func TestAdaptiveDASHMultiKey(t *testing.T) {
 	title := packageTitle(t)
 	media := mediatest.Media(t)
 	manifest := filepath.Join(title, "dash", "stream.mpd")
+	schema := filepath.Join(mediatest.RepoRoot(t), "packager", "mpd", "testdata", "schema", "DASH-MPD.xsd")
+	if b, err := exec.Command("xmllint", "--nonet", "--noout", "--schema", schema, manifest).CombinedOutput(); err != nil {
+		t.Fatalf("xmllint: %v\n%s", err, b)
+	}
 	m := readMPD(t, manifest)
 	if len(m.AdaptationSets) != 2 {
 		t.Fatalf("%d AdaptationSets, want video and audio", len(m.AdaptationSets))
@@ -135,13 +140,29 @@ func TestAdaptiveDASHMultiKey(t *testing.T) {
 
 	var report struct {
 		Renditions []string `json:"renditions"`
+		MultiKey   bool     `json:"multiKey"`
 		Dash       struct {
 			Shared []string `json:"shared"`
+			Files  []string `json:"files"`
 		} `json:"dash"`
+		HLS struct {
+			Files []string `json:"files"`
+		} `json:"hlsTitle"`
 	}
 	b, _ := os.ReadFile(filepath.Join(title, "packaging.json"))
-	if err := json.Unmarshal(b, &report); err != nil || len(report.Renditions) != 3 || len(report.Dash.Shared) != 2 {
-		t.Errorf("packaging.json: renditions %v, shared audio %v (%v)", report.Renditions, report.Dash.Shared, err)
+	if err := json.Unmarshal(b, &report); err != nil || len(report.Renditions) != 3 || len(report.Dash.Shared) != 2 || !report.MultiKey {
+		t.Errorf("packaging.json: renditions %v, shared audio %v, multiKey %v (%v)", report.Renditions, report.Dash.Shared, report.MultiKey, err)
+	}
+	// Every file packaging.json lists exists.
+	for out, files := range map[string][]string{"dash": report.Dash.Files, "hls": report.HLS.Files} {
+		if len(files) < 10 {
+			t.Errorf("packaging.json lists only %v for %s", files, out)
+		}
+		for _, f := range files {
+			if _, err := os.Stat(filepath.Join(title, out, f)); err != nil {
+				t.Errorf("packaging.json lists %s/%s: %v", out, f, err)
+			}
+		}
 	}
 }
 
