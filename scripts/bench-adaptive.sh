@@ -8,6 +8,8 @@
 # the ratio to cp and peak RSS. The page cache is warmed first.
 set -euo pipefail
 minutes=${1:-3}
+# Whole minutes from 1: the loop count below must not reach -1, which ffmpeg loops forever.
+[[ $minutes =~ ^[1-9][0-9]*$ ]] || { echo "usage: bench-adaptive.sh [MINUTES >= 1]" >&2; exit 2; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 work=${BENCH_DIR:-/tmp/drmpack-bench-adaptive}
 mkdir -p "$work"

@@ -24,7 +24,8 @@ if [[ ! -f $big ]]; then
     -f lavfi -i "sine=f=440:sample_rate=48000:d=20" -ac 2 -c:v libx264 -preset ultrafast -crf 8 -g 50 -bf 2 \
     -c:a aac -b:a 128k -shortest clip.mp4
   clip=$(stat -c %s clip.mp4)
-  loops=$(( size_mb * 1024 * 1024 / clip ))
+  # At least one: -stream_loop -1 would loop forever and fill the disk.
+  loops=$(( size_mb * 1024 * 1024 / clip > 1 ? size_mb * 1024 * 1024 / clip : 1 ))
   ffmpeg -hide_banner -loglevel error -y -stream_loop "$((loops - 1))" -i clip.mp4 -c copy "$big"
 fi
 bytes=$(stat -c %s "$big")
