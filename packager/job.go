@@ -221,10 +221,10 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	report := packagingReport{
-		Input: filepath.Base(input), Renditions: p.job.Renditions, MultiKey: p.job.Renditions != nil && opts.MultiKey,
-		Size: size, CID: cid, Title: title, DRM: opts.DRM,
+		Input: filepath.Base(input), Size: size, CID: cid, Title: title, DRM: opts.DRM,
 		Scheme: string(opts.Scheme), SegmentDuration: opts.SegmentDuration.Seconds(),
-		Dash: outs.dash, HLS: outs.hls, HLSTitle: outs.hlsTitle, NCG: outs.ncg, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
+		Dash: outs.dash, HLS: outs.hls, NCG: outs.ncg, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
+		titleReport: titleReport{Renditions: p.job.Renditions, MultiKey: p.job.Renditions != nil && opts.MultiKey, HLSTitle: outs.hlsTitle},
 	}
 	if err := writeJSON(filepath.Join(stage, "packaging.json"), report); err != nil {
 		return Result{}, createError(err, "write packaging.json")
@@ -249,14 +249,14 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	p.progress(1)
 	p.log("Succeed packaging %s", filepath.Base(input))
-	if outs.hlsTitle != nil {
-		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hlsTitle.Index))
-	}
 	if outs.dash != nil {
 		outputs = append(outputs, filepath.Join(outTitle, "dash", outs.dash.Manifest))
 	}
 	if outs.hls != nil {
 		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hls.Index))
+	}
+	if outs.hlsTitle != nil {
+		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hlsTitle.Index))
 	}
 	return Result{Outputs: outputs}, nil
 }
@@ -315,21 +315,19 @@ func (p *jobRun) describe(m *demux.Media) {
 }
 
 type packagingReport struct {
-	Input           string           `json:"input"`
-	Renditions      []string         `json:"renditions,omitempty"`
-	MultiKey        bool             `json:"multiKey,omitempty"`
-	Size            int64            `json:"size"`
-	CID             string           `json:"cid"`
-	Title           string           `json:"title"`
-	DRM             []string         `json:"drm"`
-	Scheme          string           `json:"scheme"`
-	SegmentDuration float64          `json:"segmentDuration"`
-	Dash            *dash.Result     `json:"dash,omitempty"`
-	HLS             *hls.Result      `json:"hls,omitempty"`
-	HLSTitle        *hls.TitleResult `json:"hlsTitle,omitempty"`
-	NCG             *ncgResult       `json:"ncg,omitempty"`
-	Started         string           `json:"started"`
-	Elapsed         float64          `json:"elapsedSeconds"`
+	Input           string       `json:"input"`
+	Size            int64        `json:"size"`
+	CID             string       `json:"cid"`
+	Title           string       `json:"title"`
+	DRM             []string     `json:"drm"`
+	Scheme          string       `json:"scheme"`
+	SegmentDuration float64      `json:"segmentDuration"`
+	Dash            *dash.Result `json:"dash,omitempty"`
+	HLS             *hls.Result  `json:"hls,omitempty"`
+	NCG             *ncgResult   `json:"ncg,omitempty"`
+	Started         string       `json:"started"`
+	Elapsed         float64      `json:"elapsedSeconds"`
+	titleReport
 }
 
 func writeJSON(path string, v any) error {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"drmpack/packager/errcode"
+	"drmpack/packager/hls"
 	"drmpack/packager/keys"
 )
 
@@ -71,6 +72,13 @@ func checkTitle(title string, files, drm []string) error {
 		return errcode.New(errcode.InvalidArgument, "title %s: NCG protects single files and has no adaptive form; package them for NCG without --adaptive", title)
 	}
 	return nil
+}
+
+// titleReport is what packaging.json adds for an adaptive title.
+type titleReport struct {
+	Renditions []string         `json:"renditions,omitempty"`
+	MultiKey   bool             `json:"multiKey,omitempty"`
+	HLSTitle   *hls.TitleResult `json:"hlsTitle,omitempty"`
 }
 
 // oneKey turns the answer to a one-key (HD) request into a set that serves every track with it.
