@@ -34,7 +34,7 @@ func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 			sets[w.group] = i
 			m.AdaptationSets = append(m.AdaptationSets, mpd.AdaptationSet{
 				ID: i + 1, ContentType: t.Kind.String(), MimeType: t.Kind.String() + "/mp4",
-				Lang: languageTag(t.Language), SegmentAlignment: true, StartWithSAP: 1,
+				Lang: t.LanguageTag(), SegmentAlignment: true, StartWithSAP: 1,
 				ContentProtections: w.contentProtections(),
 			})
 		}

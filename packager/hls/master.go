@@ -271,7 +271,7 @@ func titleMaster(videos []rendition, vres []*Result, iframes []iframeVariant, au
 		first := g.peak == 0 // the group's first rendition is its default
 		g.peak, g.avg = max(g.peak, ares[i].Bandwidth), max(g.avg, ares[i].AverageBandwidth)
 		fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=%q,NAME=%q", g.id, a.name)
-		if l := a.track.Language; l != "" && l != "und" {
+		if l := a.track.LanguageTag(); l != "" {
 			fmt.Fprintf(&b, ",LANGUAGE=%q", l)
 		}
 		fmt.Fprintf(&b, ",DEFAULT=%s,AUTOSELECT=YES,CHANNELS=\"%d\",URI=%q\n", yesNo(first), a.track.Channels, ares[i].Index)
