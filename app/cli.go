@@ -113,7 +113,7 @@ var packageFlags = append([]flagSpec{
 	{names: []string{"--hls-duration"}, value: "SECONDS", help: "HLS target segment duration, split on keyframes (default 10)"},
 	{names: []string{"--concurrency"}, value: "N", help: "jobs packaged at once (default 1)"},
 	{names: []string{"--json"}, bool: true, help: "print one JSON result line per job on stdout"},
-}, mediaFlags...)
+}, append(adaptiveFlags, mediaFlags...)...)
 
 func printHelp(w io.Writer) {
 	fmt.Fprint(w, `drmpack: multi-DRM packaging workstation (CLI)
@@ -198,9 +198,8 @@ func packageCommand(args []string, stdout, stderr io.Writer) int {
 			logFile.Line(fmt.Sprintf("[%d/%d] %s: %s", e.Job.ID, total, e.Job.Input, e.Status))
 		}
 	})
-	for _, in := range p.positional {
-		q.Add(in, opts)
-	}
+	addJobs(q, p, opts)
+	total = len(q.Jobs())
 	q.Start(ctx)
 	q.Wait()
 
@@ -317,6 +316,9 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 			return opts, 0, errcode.New(errcode.InvalidArgument, "--concurrency %q: want a number from 1 to 64", v)
 		}
 		concurrency = n
+	}
+	if err := adaptiveOptions(p, &opts); err != nil {
+		return opts, 0, err
 	}
 	if opts.Trim, err = trimOptions(p); err != nil {
 		return opts, 0, err

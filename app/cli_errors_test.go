@@ -52,6 +52,8 @@ func TestCommandLineErrors(t *testing.T) {
 		{"flag missing its value", []string{"package", "--drm", "dash", "--key", testRawKey, "x.mp4", "-o"}, "1103"},
 		{"flag followed by a flag", []string{"package", "--drm", "--json", "x.mp4"}, "1103"},
 		{"no input file", []string{"package", "--drm", "dash", "--key", testRawKey}, "1103"},
+		{"title name without --adaptive", []string{"package", "--drm", "dash", "--name", "film", "--key", testRawKey, "x.mp4"}, "1102"},
+		{"bad track type heights", []string{"package", "--drm", "dash", "--adaptive", "--track-type-heights", "1080,576,2160", "--key", testRawKey, "x.mp4"}, "1102"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -49,6 +49,13 @@ type Options struct {
 	// trimming; see package transform). Trim nil packages the whole input.
 	Trim      *transform.Options
 	Faststart bool
+	// TrackTypes classes video by height for the key service (zero: SD ≤ 576, HD ≤ 1080, UHD1 ≤
+	// 2160).
+	TrackTypes keys.Thresholds
+	// MultiKey gives an adaptive title a key per track type (AUDIO, SD, HD, UHD1, UHD2); without
+	// it one key (requested as HD) encrypts every track of the title. A single input always
+	// gets a key per track type.
+	MultiKey bool
 }
 
 // CIDSource names the content ID of an input (the manual's gateway callback).
@@ -115,6 +122,13 @@ func (p *jobRun) progress(f float64) {
 func (p *jobRun) run(ctx context.Context) (Result, error) {
 	opts := p.job.Options
 	input := p.job.Input
+	files, title := []string{input}, Title(input)
+	if p.job.Renditions != nil {
+		files, title = p.job.Renditions, input
+		if err := checkTitle(title, files, opts.DRM); err != nil {
+			return Result{}, err
+		}
+	}
 	if len(opts.DRM) == 0 {
 		return Result{}, errcode.New(errcode.InvalidArgument, "no DRM type chosen (ncg, dash, hls)")
 	}
@@ -124,9 +138,13 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		}
 	}
 	p.log("%s Packaging start (%s)", strings.ToUpper(strings.Join(opts.DRM, "+")), time.Now().Format("2006-01-02 15:04:05"))
-	size, err := CheckInput(input)
-	if err != nil {
-		return Result{}, err
+	var size int64
+	for _, f := range files {
+		n, err := CheckInput(f)
+		if err != nil {
+			return Result{}, err
+		}
+		size += n
 	}
 	if opts.OutDir == "" {
 		return Result{}, errcode.New(errcode.InvalidArgument, "no output folder given (-o)")
@@ -139,26 +157,37 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 
 	// DASH and HLS need audio or video; NCG protects any file as it is.
-	var m *demux.Media
+	var medias []*demux.Media
 	types := []keys.TrackType{keys.HD}
 	if slices.Contains(opts.DRM, DRMDash) || slices.Contains(opts.DRM, DRMHLS) {
-		if m, err = demux.Open(input); err != nil {
-			if errors.Is(err, demux.ErrUnsupported) {
-				return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for %s: %v", filepath.Base(input), strings.ToUpper(strings.Join(opts.DRM, "+")), err)
+		types = types[:0]
+		for _, f := range files {
+			m, err := demux.Open(f)
+			if err != nil {
+				if errors.Is(err, demux.ErrUnsupported) {
+					return Result{}, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for %s: %v", filepath.Base(f), strings.ToUpper(strings.Join(opts.DRM, "+")), err)
+				}
+				return Result{}, errcode.Wrap(errcode.FileAccess, err, "open input")
 			}
-			return Result{}, errcode.Wrap(errcode.FileAccess, err, "open input")
+			defer m.Close()
+			p.describe(m)
+			if m, err = p.mediaOperations(m); err != nil {
+				return Result{}, err
+			}
+			medias = append(medias, m)
+			for _, t := range dash.Selected(m) {
+				if tt := dash.TrackType(t, opts.TrackTypes); !slices.Contains(types, tt) {
+					types = append(types, tt)
+				}
+			}
 		}
-		defer m.Close()
-		p.describe(m)
-		if m, err = p.mediaOperations(m); err != nil {
+		if err := dash.CheckRenditions(medias, opts.SegmentDuration); err != nil {
 			return Result{}, err
 		}
-		types = types[:0]
-		for _, t := range dash.Selected(m) {
-			if tt := dash.TrackType(t); !slices.Contains(types, tt) {
-				types = append(types, tt)
-			}
-		}
+	}
+	singleKey := p.job.Renditions != nil && !opts.MultiKey
+	if singleKey {
+		types = []keys.TrackType{keys.HD}
 	}
 
 	cid, err := p.contentID(ctx, input, size)
@@ -172,8 +201,10 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, errcode.Wrap(errcode.InvalidArgument, err, "keys")
 	}
+	if singleKey {
+		keySet = oneKey(keySet)
+	}
 
-	title := Title(input)
 	tmp, err := os.MkdirTemp(opts.OutDir, ".drmpack-"+sanitizeTemp(title)+"-")
 	if err != nil {
 		return Result{}, createError(err, "create temporary folder")
@@ -185,7 +216,7 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	ncgStage := filepath.Join(tmp, NCGName(input))
 	started := time.Now()
-	outs, err := p.packageAll(ctx, m, stage, ncgStage, cid, keySet)
+	outs, err := p.packageAll(ctx, medias, stage, ncgStage, cid, keySet)
 	if err != nil {
 		return Result{}, err
 	}
@@ -193,6 +224,7 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		Input: filepath.Base(input), Size: size, CID: cid, Title: title, DRM: opts.DRM,
 		Scheme: string(opts.Scheme), SegmentDuration: opts.SegmentDuration.Seconds(),
 		Dash: outs.dash, HLS: outs.hls, NCG: outs.ncg, Started: started.UTC().Format(time.RFC3339), Elapsed: time.Since(started).Seconds(),
+		titleReport: titleReport{Renditions: p.job.Renditions, MultiKey: p.job.Renditions != nil && opts.MultiKey, HLSTitle: outs.hlsTitle},
 	}
 	if err := writeJSON(filepath.Join(stage, "packaging.json"), report); err != nil {
 		return Result{}, createError(err, "write packaging.json")
@@ -223,6 +255,9 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	if outs.hls != nil {
 		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hls.Index))
 	}
+	if outs.hlsTitle != nil {
+		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hlsTitle.Index))
+	}
 	return Result{Outputs: outputs}, nil
 }
 
@@ -243,6 +278,9 @@ func (p *jobRun) contentID(ctx context.Context, input string, size int64) (strin
 		}
 		p.log("Content ID from the callback: %s", cid)
 		return cid, nil
+	}
+	if p.job.Renditions != nil {
+		return keys.CIDFromName(input), nil
 	}
 	return keys.CIDFromName(Title(input)), nil
 }
@@ -289,6 +327,7 @@ type packagingReport struct {
 	NCG             *ncgResult   `json:"ncg,omitempty"`
 	Started         string       `json:"started"`
 	Elapsed         float64      `json:"elapsedSeconds"`
+	titleReport
 }
 
 func writeJSON(path string, v any) error {

@@ -17,18 +17,19 @@ import (
 
 // outputs are the results of one job's output types.
 type outputs struct {
-	dash *dash.Result
-	hls  *hls.Result
-	ncg  *ncgResult
+	dash     *dash.Result
+	hls      *hls.Result
+	hlsTitle *hls.TitleResult // an adaptive title's HLS (instead of hls)
+	ncg      *ncgResult
 }
 
-// packageAll writes every requested output type of one opened input into stage/<type>. The
-// types run concurrently on the same index and file: the input is parsed once, and the second
-// reader of each sample finds it in the page cache.
+// packageAll writes every requested output type of the opened input (or an adaptive title's
+// renditions) into stage/<type>. The types run concurrently on the same index and file: each input
+// is parsed once, and the second reader of each sample finds it in the page cache.
 //
-// NCG protects the input file itself (m is nil for an NCG-only job, which may take any file) into
-// ncgPath.
-func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath, cid string, keySet keys.Set) (outputs, error) {
+// NCG protects the input file itself (medias is nil for an NCG-only job, which may take any file)
+// into ncgPath.
+func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage, ncgPath, cid string, keySet keys.Set) (outputs, error) {
 	opts := p.job.Options
 	var out outputs
 	type task struct {
@@ -38,9 +39,9 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath,
 	var tasks []task
 	if slices.Contains(opts.DRM, DRMDash) {
 		tasks = append(tasks, task{"dash", func(dir string, progress func(float64)) (err error) {
-			out.dash, err = dash.Package(ctx, m, dir, dash.Options{
+			out.dash, err = dash.PackageRenditions(ctx, medias, dir, dash.Options{
 				SegmentDuration: opts.SegmentDuration, Scheme: opts.Scheme, Keys: keySet, CID: cid,
-				PlayReadyLAURL: opts.PlayReadyLAURL, WidevineProvider: opts.WidevineProvider,
+				PlayReadyLAURL: opts.PlayReadyLAURL, WidevineProvider: opts.WidevineProvider, TrackTypes: opts.TrackTypes,
 			}, progress)
 			return err
 		}})
@@ -48,7 +49,7 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath,
 	if slices.Contains(opts.DRM, DRMHLS) {
 		tasks = append(tasks, task{"hls", func(dir string, progress func(float64)) (err error) {
 			ho := opts.HLS
-			ho.Keys, ho.Alternates = keySet, true
+			ho.Keys, ho.Alternates, ho.TrackTypes = keySet, true, opts.TrackTypes
 			if ho.Duration == 0 {
 				ho.Duration = hls.DefaultDuration
 			}
@@ -58,7 +59,11 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath,
 			if ho.IndexVersion == 0 {
 				ho.IndexVersion = 3
 			}
-			out.hls, err = hls.Package(ctx, m, dir, ho, progress)
+			if len(medias) > 1 {
+				out.hlsTitle, err = hls.PackageRenditions(ctx, medias, dir, ho, progress)
+				return err
+			}
+			out.hls, err = hls.Package(ctx, medias[0], dir, ho, progress)
 			return err
 		}})
 	}
@@ -115,12 +120,21 @@ func (p *jobRun) packageAll(ctx context.Context, m *demux.Media, stage, ncgPath,
 		for _, t := range out.dash.Tracks {
 			p.log("Encrypted %s track %s (%s) with KID %s into %d segments", t.Kind, t.Representation, t.Codecs, t.KID, t.Segments)
 		}
+		for _, s := range out.dash.Shared {
+			p.log("Identical to a track already packaged, shared: %s", s)
+		}
 	}
 	if n := out.ncg; n != nil {
 		p.log("NCG (drmpack container) %s with KID %s: %d bytes in %d chunks", n.File, n.KID, n.Size, n.Chunks)
 	}
-	if h := out.hls; h != nil {
-		p.log("HLS %s (%s) with KID %s into %d segments, key URI %s", strings.ToUpper(h.Method), strings.Join(h.Codecs, ","), h.KID, h.Segments, h.KeyURI)
+	hlsResults := []*hls.Result{out.hls}
+	if out.hlsTitle != nil {
+		hlsResults = out.hlsTitle.Renditions
+	}
+	for _, h := range hlsResults {
+		if h != nil {
+			p.log("HLS %s (%s) with KID %s into %d segments, key URI %s", strings.ToUpper(h.Method), strings.Join(h.Codecs, ","), h.KID, h.Segments, h.KeyURI)
+		}
 	}
 	return out, nil
 }

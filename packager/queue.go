@@ -46,8 +46,10 @@ type Event struct {
 // Job is one input with the options to package it.
 type Job struct {
 	ID      int
-	Input   string
+	Input   string // the input file; for an adaptive title, the title's name
 	Options Options
+	// Renditions are an adaptive title's input files (see Queue.AddTitle); nil for one input.
+	Renditions []string
 
 	mu     sync.Mutex
 	status Status
@@ -89,8 +91,13 @@ func NewQueue(concurrency int, handler func(Event)) *Queue {
 
 // Add puts an input on the queue in the Ready state.
 func (q *Queue) Add(input string, opts Options) *Job {
+	return q.add(&Job{Input: input, Options: opts})
+}
+
+// add numbers j, puts it on the queue in the Ready state and reports that.
+func (q *Queue) add(j *Job) *Job {
 	q.mu.Lock()
-	j := &Job{ID: len(q.jobs) + 1, Input: input, Options: opts, status: Ready}
+	j.ID, j.status = len(q.jobs)+1, Ready
 	q.jobs = append(q.jobs, j)
 	q.mu.Unlock()
 	q.emit(Event{Kind: StatusChanged, Job: j, Status: Ready})

@@ -15,24 +15,17 @@ big=${1:-$work/big_1024mb.mp4}
 command -v /usr/bin/time >/dev/null || { echo "needs GNU time: apt-get install time" >&2; exit 1; }
 mkdir -p "$work"
 cd "$work"
-(cd "$root" && CGO_ENABLED=0 go build -o "$work/drmpack" ./cmd/drmpack)
+source "$root/scripts/lib/bench.sh"
+build_drmpack "$work"
 cat "$big" > /dev/null
 
 dur=$(ffprobe -v error -show_entries format=duration -of csv=p=0 "$big")
 start=$(echo "$dur/4" | bc)
 end=$(echo "$dur*3/4" | bc)
-rounds=${ROUNDS:-3}
-results=()
-timed() { # name output command...: median seconds, bytes written, peak RSS
+timed() { # name output command...: run's median seconds and peak RSS, then the bytes written
   local name=$1 output=$2; shift 2
-  local times=() rss=0
-  for ((i = 0; i < rounds; i++)); do
-    rm -rf out && mkdir out && sync
-    /usr/bin/time -f "%e %M" -o time.txt "$@" > run.log 2>&1 || { echo "$name failed:" >&2; tail -20 run.log >&2; exit 1; }
-    read -r secs kb < time.txt
-    times+=("$secs"); ((kb > rss)) && rss=$kb
-  done
-  results+=("$name $(printf "%s\n" "${times[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p") $(stat -c %s "$output") $rss")
+  run "$name" "$@"
+  results[-1]+=" $(stat -c %s "$output")"
 }
 
 timed cp out/c.mp4 cp "$big" out/c.mp4
@@ -45,6 +38,6 @@ rm -rf out
 printf "input: %s (%.0f MB, %.0f s), trim %s-%s s, %s cores\n" "$big" "$(echo "$(stat -c %s "$big")/1048576" | bc -l)" "$dur" "$start" "$end" "$(nproc)"
 printf "%-18s %8s %10s %9s %10s\n" tool seconds "MB out" MB/s "peak RSS"
 for r in "${results[@]}"; do
-  read -r name secs bytes rss <<< "$r"
+  read -r name secs rss bytes <<< "$r"
   printf "%-18s %8.2f %10.0f %9.0f %7.0f MB\n" "$name" "$secs" "$(echo "$bytes/1048576" | bc -l)" "$(echo "$bytes/1048576/$secs" | bc -l)" "$(echo "$rss/1024" | bc -l)"
 done

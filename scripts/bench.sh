@@ -24,37 +24,17 @@ if [[ ! -f $big ]]; then
     -f lavfi -i "sine=f=440:sample_rate=48000:d=20" -ac 2 -c:v libx264 -preset ultrafast -crf 8 -g 50 -bf 2 \
     -c:a aac -b:a 128k -shortest clip.mp4
   clip=$(stat -c %s clip.mp4)
-  loops=$(( size_mb * 1024 * 1024 / clip ))
+  # At least one: -stream_loop -1 would loop forever and fill the disk.
+  loops=$(( size_mb * 1024 * 1024 / clip > 1 ? size_mb * 1024 * 1024 / clip : 1 ))
   ffmpeg -hide_banner -loglevel error -y -stream_loop "$((loops - 1))" -i clip.mp4 -c copy "$big"
 fi
 bytes=$(stat -c %s "$big")
 
-echo "building drmpack ..." >&2
-(cd "$root" && CGO_ENABLED=0 go build -o "$work/drmpack" ./cmd/drmpack)
-if [[ ! -x shaka/node_modules/shaka-packager/bin/packager-linux-x64 ]]; then
-  echo "installing shaka-packager 3.4.2 from npm ..." >&2
-  npm install --prefix shaka --no-save --no-audit --no-fund shaka-packager@3.4.2 >/dev/null
-fi
-shaka=shaka/node_modules/shaka-packager/bin/packager-linux-x64
+source "$root/scripts/lib/bench.sh"
+build_drmpack "$work"
+shaka=$(shaka_packager)
 
 cat "$big" > /dev/null # warm the page cache
-
-results=()
-rounds=${ROUNDS:-3}
-run() { # name, command...: the median time of $rounds runs, each after a sync so that no tool
-  # pays for another's dirty pages being written back.
-  local name=$1; shift
-  local times=() rss=0
-  for ((i = 0; i < rounds; i++)); do
-    rm -rf out && mkdir out && sync
-    /usr/bin/time -f "%e %M" -o time.txt "$@" > run.log 2>&1 || { echo "$name failed:" >&2; tail -20 run.log >&2; exit 1; }
-    read -r secs kb < time.txt
-    times+=("$secs"); ((kb > rss)) && rss=$kb
-  done
-  local median
-  median=$(printf "%s\n" "${times[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p")
-  results+=("$name $median $rss")
-}
 
 run cp cp "$big" out/copy.mp4
 run drmpack "$work/drmpack" package --drm dash -o out --key "$kid:$key" "$big"
@@ -74,12 +54,5 @@ run drmpack-ncg-decrypt "$work/drmpack" ncg decrypt "ncg/$big.ncg" -o out/decryp
 rm -rf ncg
 rm -rf out
 
-cp_secs=$(echo "${results[0]}" | cut -d' ' -f2)
 printf "input: %s (%.0f MB), %s cores\n" "$big" "$(echo "$bytes/1048576" | bc -l)" "$(nproc)"
-printf "%-24s %8s %9s %9s %10s\n" tool seconds MB/s "vs cp" "peak RSS"
-for r in "${results[@]}"; do
-  read -r name secs rss <<< "$r"
-  mbs=$(echo "$bytes/1048576/$secs" | bc -l)
-  ratio=$(echo "$cp_secs/$secs" | bc -l)
-  printf "%-24s %8.2f %9.0f %9.2f %7.0f MB\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)"
-done
+report

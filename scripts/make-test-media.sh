@@ -38,3 +38,12 @@ cp h264_aac.mp4 "한글 제목 01.mp4"
 # VBR MP3 with an ID3v2.3 tag (a Korean title) and a Xing/LAME header.
 "${ff[@]}" -f lavfi -i "${audio/s=48000/s=44100}" -c:a libmp3lame -q:a 4 "${exact[@]}" -id3v2_version 3 \
   -metadata title="미리 듣기" -write_xing 1 audio_vbr_id3.mp3
+# Renditions of one title for adaptive streaming: the same pictures at three sizes with the same
+# fixed 2-s GOP, and the same audio bytes (so the packager can share one audio track). The
+# 720p one is HD, the others SD. adapt_gop30 breaks the GOP alignment (1.2-s GOP).
+for h in 360 540 720; do
+  "${ff[@]}" -i h264_aac_moov_end.mp4 -map 0 -vf "scale=-2:$h" "${x264[@]}" -c:a copy "${exact[@]}" \
+    -movflags +faststart "adapt_${h}p.mp4"
+done
+"${ff[@]}" -i h264_aac_moov_end.mp4 -map 0 "${x264[@]/-g 50/}" -g 30 -keyint_min 30 -c:a copy "${exact[@]}" \
+  -movflags +faststart adapt_gop30.mp4

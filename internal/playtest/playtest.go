@@ -97,6 +97,12 @@ type Options struct {
 	Seconds float64
 	// AudioOnly accepts playback without decoded video frames.
 	AudioOnly bool
+	// SwitchRendition forces a switch to another video rendition through the player's API
+	// (shaka-player: ABR off and selectVariantTrack; dash.js: video ABR off and
+	// setRepresentationForTypeById; hls.js: currentLevel) once playback has
+	// started: to the smallest other height than the one shown, else the largest. The play is
+	// done only when the element shows the new height; Result.Events records "switch <from>p-><to>p".
+	SwitchRendition bool
 	// Timeout bounds one play (browser start, load, playback) inside play.mjs, which then
 	// reports a "timeout: ..." error; the node process is killed 45 s after that. 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -225,6 +231,9 @@ func play(t testing.TB, param, dir, manifest string, keys map[string]string, opt
 	}
 	if opts.AudioOnly {
 		q.Set("audioOnly", "1")
+	}
+	if opts.SwitchRendition {
+		q.Set("switch", "1")
 	}
 	q.Set("seconds", strconv.FormatFloat(opts.Seconds, 'f', -1, 64))
 	pageURL := base + "/player/" + setup.page + "?" + q.Encode()

@@ -1,5 +1,6 @@
-// Package dash packages one input into DASH-CENC: an encrypted CMAF track per input track, cut
-// into segments at sync samples, and a static MPD that signals Widevine and PlayReady.
+// Package dash packages one input, or the renditions of one title, into DASH-CENC: an encrypted
+// CMAF track per input track, cut into segments at sync samples, and a static MPD that signals
+// Widevine and PlayReady.
 package dash
 
 import (
@@ -32,11 +33,14 @@ type Options struct {
 	CID              string
 	PlayReadyLAURL   string
 	WidevineProvider string
+	// TrackTypes classes video by height for the key lookup (zero: the key services' defaults).
+	TrackTypes keys.Thresholds
 }
 
 // TrackResult describes one packaged track for reports (never key material).
 type TrackResult struct {
 	Representation string         `json:"representation"`
+	Input          string         `json:"input,omitempty"` // the rendition's file (adaptive titles)
 	Kind           string         `json:"kind"`
 	Codecs         string         `json:"codecs"`
 	TrackType      keys.TrackType `json:"trackType"`
@@ -51,6 +55,9 @@ type Result struct {
 	Manifest string        `json:"manifest"`
 	Files    []string      `json:"files"`
 	Tracks   []TrackResult `json:"tracks"`
+	// Shared lists tracks of later renditions that are identical to a packaged one (usually the
+	// audio) and are therefore not packaged again: "file track N = representation".
+	Shared []string `json:"shared,omitempty"`
 }
 
 // Selected returns the tracks DASH packages: audio and video (other tracks have no place in a
@@ -65,35 +72,43 @@ func Selected(m *demux.Media) []*demux.Track {
 	return out
 }
 
-// TrackType is the key service class of a track.
-func TrackType(t *demux.Track) keys.TrackType {
+// TrackType is the key service class of a track, video classed by th.
+func TrackType(t *demux.Track, th keys.Thresholds) keys.TrackType {
 	if t.Kind == demux.Audio {
 		return keys.Audio
 	}
-	return keys.VideoTrackType(t.Height)
+	return th.VideoTrackType(t.Height)
 }
 
 // Package writes dir/stream.mpd and one folder of segments per track. progress receives the
 // fraction of sample bytes written so far. It reads every sample exactly once.
 func Package(ctx context.Context, m *demux.Media, dir string, opts Options, progress func(float64)) (*Result, error) {
-	tracks := Selected(m)
-	if len(tracks) == 0 {
-		return nil, errcode.New(errcode.InvalidArgument, "%s has no audio or video track to package", filepath.Base(m.Path))
-	}
+	return PackageRenditions(ctx, []*demux.Media{m}, dir, opts, progress)
+}
+
+// PackageRenditions packages the renditions of one title into one presentation: video
+// Representations of every rendition side by side in one AdaptationSet per codec, segments cut
+// at the same times in all of them, and audio that several renditions carry identically
+// packaged once (see Result.Shared). The renditions must pass CheckRenditions. A single input is
+// packaged exactly as Package describes, with an AdaptationSet per track.
+func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir string, opts Options, progress func(float64)) (*Result, error) {
 	if opts.SegmentDuration <= 0 {
 		return nil, errcode.New(errcode.InvalidArgument, "segment duration must be positive")
 	}
-	writers := make([]*trackWriter, len(tracks))
+	if err := CheckRenditions(renditions, opts.SegmentDuration); err != nil {
+		return nil, err
+	}
+	writers, shared, err := newWriters(renditions, dir, opts)
+	if err != nil {
+		return nil, err
+	}
 	var total int64
-	for i, t := range tracks {
-		w, err := newTrackWriter(m, t, dir, opts)
-		if err != nil {
-			return nil, err
-		}
-		writers[i] = w
+	for _, w := range writers {
 		total += w.bytes
 	}
-	planSegments(writers, opts.SegmentDuration)
+	if err := planSegments(writers, opts.SegmentDuration, len(renditions) > 1); err != nil {
+		return nil, err
+	}
 
 	var done atomic.Int64
 	report := func(n int64) {
@@ -118,12 +133,18 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 			return nil, err
 		}
 	}
-	return writeManifest(writers, dir)
+	res, err := writeManifest(writers, dir)
+	if res != nil {
+		res.Shared = shared
+	}
+	return res, err
 }
 
 // planSegments cuts the first video track at sync samples near the target duration and aligns
 // every other track's cuts to those times; without video each track is cut on its own grid.
-func planSegments(writers []*trackWriter, target time.Duration) {
+// Further video tracks of one input are cut on their own grid; those of other renditions
+// (aligned) must have a sync sample at each of the leader's cuts.
+func planSegments(writers []*trackWriter, target time.Duration, aligned bool) error {
 	var leader *trackWriter
 	for _, w := range writers {
 		if w.track.Kind == demux.Video {
@@ -138,7 +159,7 @@ func planSegments(writers []*trackWriter, target time.Duration) {
 		if w == leader {
 			continue
 		}
-		if leader == nil || w.track.Kind == demux.Video {
+		if leader == nil || (w.track.Kind == demux.Video && !aligned) {
 			w.cuts = syncCuts(w.track.Samples, w.dts, ticks(target, w.track.Timescale))
 			continue
 		}
@@ -146,8 +167,17 @@ func planSegments(writers []*trackWriter, target time.Duration) {
 		for i, c := range leader.cuts {
 			times[i] = leader.dts[c] + leader.decodeShift
 		}
+		if w.track.Kind == demux.Video {
+			cuts, err := cutsAt(w.track, leader.track, leader.cuts)
+			if err != nil {
+				return errcode.New(errcode.InvalidArgument, "rendition %s %v; %s", w.input, err, alignmentHint)
+			}
+			w.cuts = cuts
+			continue
+		}
 		w.cuts = alignedCuts(w.dts, w.track.Timescale, w.decodeShift-w.pto, times, leader.track.Timescale)
 	}
+	return nil
 }
 
 func ticks(d time.Duration, timescale uint32) int64 {
@@ -159,6 +189,8 @@ type trackWriter struct {
 	media  *demux.Media
 	track  *demux.Track
 	repID  string
+	group  string // writers of one group share an AdaptationSet
+	input  string // the rendition's file name (adaptive titles)
 	dir    string
 	codecs string
 	key    keys.Key
@@ -183,7 +215,7 @@ type trackWriter struct {
 }
 
 func newTrackWriter(m *demux.Media, t *demux.Track, dir string, opts Options) (*trackWriter, error) {
-	w := &trackWriter{media: m, track: t, dir: dir, tt: TrackType(t), scheme: opts.Scheme}
+	w := &trackWriter{media: m, track: t, dir: dir, tt: TrackType(t, opts.TrackTypes), scheme: opts.Scheme}
 	w.repID = fmt.Sprintf("%s_%d", t.Kind, t.ID)
 	codecs, err := cmaf.Codecs(t)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/Eyevinn/mp4ff/mp4"
@@ -15,20 +16,29 @@ import (
 	"drmpack/packager/pssh"
 )
 
-// writeManifest writes stream.mpd: one AdaptationSet per track (its own key and PSSH), each with
-// the mp4protection descriptor carrying cenc:default_KID, then Widevine and PlayReady.
+// writeManifest writes stream.mpd: one AdaptationSet per writer group (per track for a single
+// input; per content type, codec and language for an adaptive title), each with the
+// mp4protection descriptor carrying cenc:default_KID, then Widevine and PlayReady. When the
+// Representations of a set use different keys (multi-key renditions), each carries its own.
 func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 	res := &Result{Manifest: ManifestName}
 	var m mpd.MPD
-	for i, w := range writers {
+	sets := map[string]int{} // group → index in m.AdaptationSets
+	for _, w := range writers {
 		t := w.track
 		dur := time.Duration(float64(w.endTime-w.pto) / float64(t.Timescale) * float64(time.Second))
 		m.Duration = max(m.Duration, dur)
-		as := mpd.AdaptationSet{
-			ID: i + 1, ContentType: t.Kind.String(), MimeType: t.Kind.String() + "/mp4",
-			Lang: languageTag(t.Language), SegmentAlignment: true, StartWithSAP: 1,
-			ContentProtections: w.contentProtections(),
+		i, ok := sets[w.group]
+		if !ok {
+			i = len(m.AdaptationSets)
+			sets[w.group] = i
+			m.AdaptationSets = append(m.AdaptationSets, mpd.AdaptationSet{
+				ID: i + 1, ContentType: t.Kind.String(), MimeType: t.Kind.String() + "/mp4",
+				Lang: t.LanguageTag(), SegmentAlignment: true, StartWithSAP: 1,
+				ContentProtections: w.contentProtections(),
+			})
 		}
+		as := &m.AdaptationSets[i]
 		rep := mpd.Representation{
 			ID: w.repID, Codecs: w.codecs, Bandwidth: w.peakBitrate,
 			SegmentTemplate: mpd.SegmentTemplate{
@@ -42,15 +52,17 @@ func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 			rep.Width, rep.Height = t.Width, t.Height
 			rep.FrameRate = frameRate(t)
 			rep.Sar = sampleAspectRatio(t)
-			as.MaxWidth, as.MaxHeight, as.MaxFrameRate = t.Width, t.Height, rep.FrameRate
+			as.MaxWidth, as.MaxHeight = max(as.MaxWidth, t.Width), max(as.MaxHeight, t.Height)
+			if rateValue(rep.FrameRate) > rateValue(as.MaxFrameRate) {
+				as.MaxFrameRate = rep.FrameRate
+			}
 		case demux.Audio:
 			rep.AudioSamplingRate, rep.AudioChannels = t.SampleRate, t.Channels
 		}
-		as.Representations = []mpd.Representation{rep}
-		m.AdaptationSets = append(m.AdaptationSets, as)
+		as.Representations = append(as.Representations, rep)
 
 		res.Tracks = append(res.Tracks, TrackResult{
-			Representation: w.repID, Kind: t.Kind.String(), Codecs: w.codecs, TrackType: w.tt,
+			Representation: w.repID, Input: w.input, Kind: t.Kind.String(), Codecs: w.codecs, TrackType: w.tt,
 			KID: w.key.KID.UUID(), Segments: len(w.cuts), Bandwidth: w.peakBitrate, Duration: dur.Seconds(),
 		})
 		res.Files = append(res.Files, filepath.Join(w.repID, "init.mp4"))
@@ -58,6 +70,7 @@ func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 			res.Files = append(res.Files, filepath.Join(w.repID, fmt.Sprintf("%d.m4s", k+1)))
 		}
 	}
+	moveProtectionToRepresentations(&m, writers)
 	f, err := os.Create(filepath.Join(dir, ManifestName))
 	if err != nil {
 		return nil, errcode.Wrap(errcode.CreateNoSpace, err, "create MPD")
@@ -75,6 +88,31 @@ func writeManifest(writers []*trackWriter, dir string) (*Result, error) {
 	}
 	res.Files = append(res.Files, ManifestName)
 	return res, nil
+}
+
+// moveProtectionToRepresentations gives each Representation of a set whose Representations use
+// different keys its own ContentProtection descriptors (and the set none), since an
+// AdaptationSet has one default_KID.
+func moveProtectionToRepresentations(m *mpd.MPD, writers []*trackWriter) {
+	byRep := map[string]*trackWriter{}
+	for _, w := range writers {
+		byRep[w.repID] = w
+	}
+	for i := range m.AdaptationSets {
+		as := &m.AdaptationSets[i]
+		kid := byRep[as.Representations[0].ID].key.KID
+		mixed := false
+		for _, r := range as.Representations {
+			mixed = mixed || byRep[r.ID].key.KID != kid
+		}
+		if !mixed {
+			continue
+		}
+		as.ContentProtections = nil
+		for j := range as.Representations {
+			as.Representations[j].ContentProtections = byRep[as.Representations[j].ID].contentProtections()
+		}
+	}
 }
 
 func (w *trackWriter) contentProtections() []mpd.ContentProtection {
@@ -121,6 +159,21 @@ func frameRate(t *demux.Track) string {
 		return fmt.Sprint(num)
 	}
 	return fmt.Sprintf("%d/%d", num, den)
+}
+
+// rateValue is a frame rate string's value ("30000/1001" → 29.97); 0 for "".
+func rateValue(r string) float64 {
+	var num, den float64 = 0, 1
+	if n, d, ok := strings.Cut(r, "/"); ok {
+		fmt.Sscan(n, &num)
+		fmt.Sscan(d, &den)
+	} else {
+		fmt.Sscan(r, &num)
+	}
+	if den == 0 {
+		return 0
+	}
+	return num / den
 }
 
 func sampleAspectRatio(t *demux.Track) string {

@@ -64,6 +64,8 @@ type Options struct {
 	// URI is a clear-key delivery (KEYFORMAT identity). "{kid}" is replaced by the KID in hex.
 	// Empty: skd://<base64 KID> for SAMPLE-AES; AES-128 needs a URI.
 	KeyURI string
+	// TrackTypes classes video by height for the key lookup (zero: the key services' defaults).
+	TrackTypes keys.Thresholds
 }
 
 // Result describes what Package wrote (never key material).
@@ -78,6 +80,8 @@ type Result struct {
 	Bandwidth        int64    `json:"bandwidth"`
 	AverageBandwidth int64    `json:"averageBandwidth"`
 	Duration         float64  `json:"duration"`
+
+	key keyTag // the EXT-X-KEY, repeated as EXT-X-SESSION-KEY in an adaptive master playlist
 }
 
 // Presentation times start here on the 90 kHz clock, so that B-frame decode times and audio
@@ -105,6 +109,21 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 	return p.write(ctx, dir, progress)
 }
 
+// checkOptions validates the manual's settings (shared by Package, NewOnDemand and the adaptive
+// master).
+func checkOptions(opts Options) error {
+	if opts.Duration <= 0 {
+		return errcode.New(errcode.InvalidArgument, "HLS segment duration must be positive")
+	}
+	if opts.IndexVersion != 1 && opts.IndexVersion != 3 {
+		return errcode.New(errcode.InvalidArgument, "HLS index version %d (want 1 or 3)", opts.IndexVersion)
+	}
+	if opts.Sequence < 0 {
+		return errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
+	}
+	return nil
+}
+
 // plan is one packaging run: tracks, cuts, key.
 type plan struct {
 	media  *demux.Media
@@ -119,6 +138,8 @@ type plan struct {
 	kid    keys.KID
 	block  cipher.Block // AES-128 whole-segment encryption
 	base   int64        // 90 kHz time of presentation 0
+	// iframes are the keyframes' PES packets in the segments, for I-frame playlists.
+	iframes []iframe
 }
 
 func newPlan(m *demux.Media, opts Options) (*plan, error) {
@@ -175,7 +196,7 @@ func (p *plan) setupKey() error {
 	}
 	tt := keys.Audio
 	if p.video != nil {
-		tt = keys.VideoTrackType(p.video.track.Height)
+		tt = p.opts.TrackTypes.VideoTrackType(p.video.track.Height)
 	}
 	key, err := p.opts.Keys.For(tt)
 	if err != nil {
@@ -236,7 +257,15 @@ func (p *plan) planCuts() {
 	for i, s := range samples {
 		end = max(end, times[i]+to90k(int64(s.Dur), lead.track.Timescale))
 	}
-	leadCuts := keyframeCuts(times, end, func(i int) bool { return samples[i].Sync }, target)
+	p.setCuts(keyframeCuts(times, end, func(i int) bool { return samples[i].Sync }, target))
+}
+
+// setCuts cuts the leading track before the samples leadCuts names, and the other track at the
+// same times.
+func (p *plan) setCuts(leadCuts []int) {
+	lead := p.tracks[0]
+	times := p.presentationTimes(lead)
+	samples := lead.track.Samples
 	p.starts = make([]int64, len(leadCuts)+1)
 	for k, c := range leadCuts {
 		end := len(samples)
@@ -284,7 +313,7 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 			total += int64(s.Size)
 		}
 	}
-	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0])}
+	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0]), key: p.key}
 	if p.opts.Method != Clear {
 		res.KID, res.KeyURI = p.kid.UUID(), p.key.URI
 	}
@@ -341,7 +370,7 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 		if p.video != nil {
 			t := p.video.track
 			v.Width, v.Height = t.Width, t.Height
-			v.FrameRate = float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+			v.FrameRate = frameRate(t)
 		}
 		media = masterPlaylist(v, p.opts.IndexVersion, p.key)
 		res.Files = append(res.Files, AlternatesName)
@@ -446,10 +475,14 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			}
 		}
 		next[pick] = i
+		start := len(dst)
 		dst = p.mux.WritePES(dst, ts.PES{
 			PID: e.stream.PID, PTS: pts, DTS: pickDTS, PCR: max(pickDTS-pcrLead, 0),
 			RandomAccess: e.track.Samples[next[pick]-1].Sync || !e.isVideo(), Payload: payload,
 		})
+		if e.isVideo() && e.track.Samples[next[pick]-1].Sync {
+			p.iframes = append(p.iframes, iframe{segment: k, offset: start, size: len(dst) - start, pts: pts})
+		}
 	}
 	return dst, buf, size, nil
 }

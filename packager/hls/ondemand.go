@@ -72,20 +72,6 @@ func NewOnDemand(m *demux.Media, opts Options, uri func(seq int) string) (*OnDem
 	return o, nil
 }
 
-// checkOptions validates the manual's settings (shared by Package and NewOnDemand).
-func checkOptions(opts Options) error {
-	if opts.Duration <= 0 {
-		return errcode.New(errcode.InvalidArgument, "HLS segment duration must be positive")
-	}
-	if opts.IndexVersion != 1 && opts.IndexVersion != 3 {
-		return errcode.New(errcode.InvalidArgument, "HLS index version %d (want 1 or 3)", opts.IndexVersion)
-	}
-	if opts.Sequence < 0 {
-		return errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
-	}
-	return nil
-}
-
 // estimatedSize is segment k's size as TS without muxing it, from the sample sizes: every PES
 // (one per video sample, one per maxAudioPES of audio) adds its header, an access unit
 // delimiter (with its start code) or ADTS headers and on average half a packet of stuffing; every 184 bytes of

@@ -103,13 +103,18 @@ func masterPlaylist(v variant, indexVersion int, key keyTag) string {
 	if key.KeyFormat != "" {
 		fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", key.attributes())
 	}
-	fmt.Fprintf(&b, "#EXT-X-STREAM-INF:BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS=%q", v.Bandwidth, v.AverageBandwidth, strings.Join(v.Codecs, ","))
+	fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s\n%s\n", v.attributes(), v.URI)
+	return b.String()
+}
+
+// attributes are the EXT-X-STREAM-INF attributes of a variant (without AUDIO or URI).
+func (v variant) attributes() string {
+	a := fmt.Sprintf("BANDWIDTH=%d,AVERAGE-BANDWIDTH=%d,CODECS=%q", v.Bandwidth, v.AverageBandwidth, strings.Join(v.Codecs, ","))
 	if v.Width > 0 && v.Height > 0 {
-		fmt.Fprintf(&b, ",RESOLUTION=%dx%d", v.Width, v.Height)
+		a += fmt.Sprintf(",RESOLUTION=%dx%d", v.Width, v.Height)
 	}
 	if v.FrameRate > 0 {
-		fmt.Fprintf(&b, ",FRAME-RATE=%.3f", v.FrameRate)
+		a += fmt.Sprintf(",FRAME-RATE=%.3f", v.FrameRate)
 	}
-	fmt.Fprintf(&b, "\n%s\n", v.URI)
-	return b.String()
+	return a
 }

@@ -8,6 +8,7 @@ import (
 	"drmpack/packager/pssh"
 	"encoding/hex"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -34,18 +35,52 @@ func ParseTrackType(s string) (TrackType, error) {
 	return "", fmt.Errorf("unknown track type %q (want AUDIO, SD, HD, UHD1 or UHD2)", s)
 }
 
-// VideoTrackType classes a video track by its height: SD up to 576 lines, HD up to 1080, UHD1 up
-// to 2160, UHD2 above.
-func VideoTrackType(height int) TrackType {
+// VideoTrackType classes a video track by its height with the default thresholds: SD up to 576
+// lines, HD up to 1080, UHD1 up to 2160, UHD2 above.
+func VideoTrackType(height int) TrackType { return DefaultThresholds.VideoTrackType(height) }
+
+// Thresholds are the tallest SD, HD and UHD1 video in lines; taller video is UHD2. Key services
+// agree on the classes but a title may need other limits (e.g. 720 for SD).
+type Thresholds struct{ SD, HD, UHD1 int }
+
+// DefaultThresholds are the key services' usual limits.
+var DefaultThresholds = Thresholds{SD: 576, HD: 1080, UHD1: 2160}
+
+// VideoTrackType classes a video track by its height; the zero Thresholds means the defaults.
+func (th Thresholds) VideoTrackType(height int) TrackType {
+	if th == (Thresholds{}) {
+		th = DefaultThresholds
+	}
 	switch {
-	case height <= 576:
+	case height <= th.SD:
 		return SD
-	case height <= 1080:
+	case height <= th.HD:
 		return HD
-	case height <= 2160:
+	case height <= th.UHD1:
 		return UHD1
 	}
 	return UHD2
+}
+
+// ParseThresholds reads "SD,HD,UHD1" line counts, e.g. "576,1080,2160"; they must rise.
+func ParseThresholds(s string) (Thresholds, error) {
+	var th Thresholds
+	parts := strings.Split(s, ",")
+	if len(parts) != 3 {
+		return th, fmt.Errorf("%q: want three heights SD,HD,UHD1 such as 576,1080,2160", s)
+	}
+	vals := []*int{&th.SD, &th.HD, &th.UHD1}
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n <= 0 || n > 1<<16 {
+			return th, fmt.Errorf("%q: %q is not a height in lines", s, p)
+		}
+		if i > 0 && n <= *vals[i-1] {
+			return th, fmt.Errorf("%q: heights must rise (SD < HD < UHD1)", s)
+		}
+		*vals[i] = n
+	}
+	return th, nil
 }
 
 // KID is a 16-byte key ID, big-endian as in tenc and the MPD's cenc:default_KID.

@@ -77,3 +77,43 @@ func TestVideoTrackType(t *testing.T) {
 		}
 	}
 }
+
+func TestThresholds(t *testing.T) {
+	th, err := ParseThresholds("480, 720,1440")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for h, want := range map[int]TrackType{360: SD, 480: SD, 540: HD, 720: HD, 1080: UHD1, 2160: UHD2} {
+		if got := th.VideoTrackType(h); got != want {
+			t.Errorf("%d lines with %v: %s, want %s", h, th, got, want)
+		}
+	}
+	for h, want := range map[int]TrackType{576: SD, 720: HD, 1080: HD, 2160: UHD1, 4320: UHD2} {
+		if got := (Thresholds{}).VideoTrackType(h); got != want || VideoTrackType(h) != want {
+			t.Errorf("%d lines by default: %s, want %s", h, got, want)
+		}
+	}
+	for _, bad := range []string{"", "576,1080", "576,x,2160", "1080,576,2160", "0,1,2", "576,1080,2160,4320"} {
+		if _, err := ParseThresholds(bad); err == nil {
+			t.Errorf("ParseThresholds(%q) accepted", bad)
+		}
+	}
+}
+
+func FuzzParseThresholds(f *testing.F) {
+	for _, s := range []string{"576,1080,2160", "480, 720,1440", "1,2,3", "0,1,2", "576,1080", "a,b,c", "-1,5,9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		th, err := ParseThresholds(s)
+		if err != nil {
+			return
+		}
+		if !(0 < th.SD && th.SD < th.HD && th.HD < th.UHD1) {
+			t.Fatalf("ParseThresholds(%q) = %+v: not rising positive heights", s, th)
+		}
+		if th.VideoTrackType(th.SD) != SD || th.VideoTrackType(th.UHD1+1) != UHD2 {
+			t.Fatalf("%+v classes its own limits wrongly", th)
+		}
+	})
+}

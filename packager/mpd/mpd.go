@@ -115,8 +115,12 @@ type Representation struct {
 	AudioSamplingRate int    // Hz; omitted when 0
 	// AudioChannels becomes an AudioChannelConfiguration descriptor with
 	// AudioChannelConfigurationScheme; omitted when 0.
-	AudioChannels   int
-	SegmentTemplate SegmentTemplate
+	AudioChannels int
+	// ContentProtections on a Representation override the AdaptationSet's
+	// (23009-1 5.3.7): multi-key titles give each rendition its own
+	// default_KID and PSSH. Ordered as on the AdaptationSet.
+	ContentProtections []ContentProtection
+	SegmentTemplate    SegmentTemplate
 }
 
 // SegmentTemplate addresses a Representation's segments.
@@ -421,16 +425,21 @@ func (r *Representation) toXML() (xmlRepresentation, error) {
 	if err != nil {
 		return x, fmt.Errorf("SegmentTemplate: %w", err)
 	}
+	cps, err := contentProtectionsToXML(r.ContentProtections)
+	if err != nil {
+		return x, err
+	}
 	x = xmlRepresentation{
-		ID:                r.ID,
-		Bandwidth:         r.Bandwidth,
-		Codecs:            r.Codecs,
-		Width:             r.Width,
-		Height:            r.Height,
-		FrameRate:         r.FrameRate,
-		Sar:               r.Sar,
-		AudioSamplingRate: r.AudioSamplingRate,
-		SegmentTemplate:   &st,
+		ID:                 r.ID,
+		Bandwidth:          r.Bandwidth,
+		Codecs:             r.Codecs,
+		Width:              r.Width,
+		Height:             r.Height,
+		FrameRate:          r.FrameRate,
+		Sar:                r.Sar,
+		AudioSamplingRate:  r.AudioSamplingRate,
+		ContentProtections: cps,
+		SegmentTemplate:    &st,
 	}
 	if r.AudioChannels > 0 {
 		x.AudioChannelConfigurations = []xmlDescriptor{{
@@ -494,7 +503,7 @@ func (st *SegmentTemplate) toXML() (xmlSegmentTemplate, error) {
 // segment with its start time in T and R == 0.
 //
 // Things the model cannot hold without changing the meaning (several
-// Periods, a dynamic MPD, ContentProtection on a Representation) are errors
+// Periods, a dynamic MPD) are errors
 // rather than being dropped silently.
 func Decode(r io.Reader) (*MPD, error) {
 	var doc xmlMPD
@@ -568,9 +577,6 @@ func decodeAdaptationSet(x *xmlAdaptationSet, dur time.Duration) (AdaptationSet,
 	}
 	for i := range x.Representations {
 		xr := &x.Representations[i]
-		if len(xr.ContentProtections) > 0 {
-			return as, fmt.Errorf("Representation %q: ContentProtection on a Representation is not supported", xr.ID)
-		}
 		if as.MimeType == "" {
 			as.MimeType = xr.MimeType
 		}
@@ -583,6 +589,13 @@ func decodeAdaptationSet(x *xmlAdaptationSet, dur time.Duration) (AdaptationSet,
 			FrameRate:         xr.FrameRate,
 			Sar:               xr.Sar,
 			AudioSamplingRate: xr.AudioSamplingRate,
+		}
+		for i := range xr.ContentProtections {
+			cp, err := decodeContentProtection(&xr.ContentProtections[i])
+			if err != nil {
+				return as, fmt.Errorf("Representation %q: ContentProtection %d: %w", xr.ID, i, err)
+			}
+			r.ContentProtections = append(r.ContentProtections, cp)
 		}
 		acc := xr.AudioChannelConfigurations
 		if len(acc) == 0 {

@@ -400,9 +400,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"period start", strings.Replace(good, `start="PT0S"`, `start="PT10S"`, 1), "Period@start"},
 		{"bad duration", strings.Replace(good, `"PT20.040S"`, `"P1M"`, 1), "mediaPresentationDuration"},
 		{"bad bandwidth", strings.Replace(good, `bandwidth="131072"`, `bandwidth="lots"`, 1), "parse"},
-		{"rep protection", strings.Replace(good, `<AudioChannelConfiguration`,
-			`<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc"/><AudioChannelConfiguration`, 1),
-			"ContentProtection on a Representation"},
 		{"bad base64", strings.Replace(good, `<cenc:pssh>`, `<cenc:pssh>!!`, 1), "cenc:pssh"},
 		{"two pssh", strings.Replace(good, `</cenc:pssh>`, `</cenc:pssh><cenc:pssh>AAAA</cenc:pssh>`, 1), "at most one"},
 		{"start number 0", strings.Replace(good, `startNumber="1"`, `startNumber="0"`, 1), "startNumber 0"},
@@ -467,5 +464,41 @@ func TestEncodeEscapes(t *testing.T) {
 	}
 	if v := got.AdaptationSets[0].MimeType; v != m.AdaptationSets[0].MimeType {
 		t.Errorf("mimeType = %q", v)
+	}
+}
+
+// multiKeyMPD is sampleMPD with a second video rendition under its own key: the protection moves
+// from the AdaptationSet to each Representation.
+func multiKeyMPD(t testing.TB) *MPD {
+	m := sampleMPD(t)
+	video := &m.AdaptationSets[0]
+	sd := video.Representations[0]
+	sd.ContentProtections = video.ContentProtections
+	hd := sd
+	hd.ID, hd.Width, hd.Height, hd.Bandwidth = "video_1280x720", 1280, 720, 3_000_000
+	hd.ContentProtections = protections(t, audioKID)
+	video.ContentProtections = nil
+	video.Representations = []Representation{sd, hd}
+	return m
+}
+
+func TestRepresentationContentProtection(t *testing.T) {
+	doc := encode(t, multiKeyMPD(t))
+	if strings.Count(string(doc), "cenc:default_KID") != 3 {
+		t.Errorf("want a default_KID per video Representation and on the audio set:\n%s", doc)
+	}
+	m, err := Decode(bytes.NewReader(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	reps := m.AdaptationSets[0].Representations
+	if len(m.AdaptationSets[0].ContentProtections) != 0 || len(reps) != 2 {
+		t.Fatalf("decoded %+v", m.AdaptationSets[0])
+	}
+	if reps[0].ContentProtections[0].DefaultKID == reps[1].ContentProtections[0].DefaultKID {
+		t.Errorf("both Representations decoded with KID %s", reps[0].ContentProtections[0].DefaultKID)
+	}
+	if !reflect.DeepEqual(reps[1].ContentProtections, protections(t, audioKID)) {
+		t.Errorf("round trip changed the protection: %+v", reps[1].ContentProtections)
 	}
 }

@@ -47,10 +47,11 @@ func TestSchemaValid(t *testing.T) {
 	withGap.AdaptationSets[1].Lang = "pt-BR"
 
 	cases := map[string][]byte{
-		"sample":  encode(t, sampleMPD(t)),
-		"golden":  golden,
-		"no pro":  encode(t, noPlayReadyPRO),
-		"variant": encode(t, withGap),
+		"sample":    encode(t, sampleMPD(t)),
+		"golden":    golden,
+		"no pro":    encode(t, noPlayReadyPRO),
+		"variant":   encode(t, withGap),
+		"multi-key": encode(t, multiKeyMPD(t)),
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {

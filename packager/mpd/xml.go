@@ -78,7 +78,7 @@ type xmlRepresentation struct {
 	AudioSamplingRate int    `xml:"audioSamplingRate,attr,omitempty"`
 
 	AudioChannelConfigurations []xmlDescriptor        `xml:"AudioChannelConfiguration"`
-	ContentProtections         []xmlContentProtection `xml:"ContentProtection"` // read only, to reject it
+	ContentProtections         []xmlContentProtection `xml:"ContentProtection"`
 	SegmentTemplate            *xmlSegmentTemplate    `xml:"SegmentTemplate"`
 }
 

@@ -14,7 +14,11 @@
 // videoWidth, videoHeight, decodedFrames, droppedFrames, paused, ended, readyState, errors,
 // warnings, events, variants}.
 //
-// Query parameters read here: mpd=URL (or src=URL), keys=KID:KEY,..., audioOnly=1, seconds=N.
+// Query parameters read here: mpd=URL (or src=URL), keys=KID:KEY,..., audioOnly=1, seconds=N,
+// switch=1: once playing, force a switch to another video rendition through the player's API
+// (the page's hooks.switchRendition(), which returns the height it switched to) and be done only
+// when currentTime > seconds and the element shows that height; the events record
+// "switch <from>p-><to>p" and every "resize WxH".
 //
 // hooks (all optional):
 //   describe(x)    a string for a player-specific error object, or undefined to use the default
@@ -35,6 +39,8 @@ window.playtestHarness = function playtestHarness(hooks) {
     url: q.get('mpd') || q.get('src') || '',
     audioOnly: flag('audioOnly'),
     seconds: Number(q.get('seconds') || 3),
+    switchWanted: flag('switch'),
+    switchedTo: 0,
     keySystem: '',
     errors: [],
     warnings: [],
@@ -88,6 +94,7 @@ window.playtestHarness = function playtestHarness(hooks) {
     const me = video.error;
     fatal('media element error ' + (me ? me.code + ': ' + (me.message || '') : '(no details)'));
   });
+  video.addEventListener('resize', () => event('resize ' + video.videoWidth + 'x' + video.videoHeight));
   for (const ev of ['loadedmetadata', 'playing', 'waiting', 'stalled', 'encrypted', 'waitingforkey', 'ended', 'pause']) {
     video.addEventListener(ev, () => event(ev));
   }
@@ -131,7 +138,7 @@ window.playtestHarness = function playtestHarness(hooks) {
       errors: R.errors.slice(),
       warnings: R.warnings.slice(),
       events: R.events.slice(),
-      variants: R.variants,
+      variants: hooks.variants ? hooks.variants() : R.variants,
     };
   }
   R.snapshot = snapshot;
@@ -140,7 +147,18 @@ window.playtestHarness = function playtestHarness(hooks) {
     if (R.done) return;
     checkKeyWait();
     const s = snapshot();
-    const played = s.currentTime > R.seconds && (R.audioOnly || s.decodedFrames > 0);
+    if (R.switchWanted && !hooks.switchRendition) fatal('harness: this page cannot switch renditions');
+    if (R.switchWanted && !R.switchedTo && s.currentTime > 0.5 && hooks.switchRendition) {
+      const from = s.videoHeight;
+      try {
+        R.switchedTo = hooks.switchRendition(from);
+        event('switch ' + from + 'p->' + R.switchedTo + 'p');
+      } catch (e) {
+        fatal('harness: switch failed: ' + text(e));
+      }
+    }
+    const switched = !R.switchWanted || (R.switchedTo > 0 && s.videoHeight === R.switchedTo);
+    const played = s.currentTime > R.seconds && (R.audioOnly || s.decodedFrames > 0) && switched;
     if (R.errors.length) {
       // Give follow-up errors (e.g. the media element error behind a player error) a moment.
       if (performance.now() - failedAt > 750) finish();

@@ -1,4 +1,4 @@
-package dash
+package demux
 
 import "testing"
 

@@ -1,8 +1,10 @@
-package dash
+package demux
 
-// languageTag turns an MP4 language (ISO 639-2, as mdhd stores it) into the tag an MPD and a
-// player expect: RFC 5646 requires the two-letter ISO 639-1 code where one exists ("kor" → "ko"),
-// and keeps three-letter codes that have none. "und" and empty stay empty (no @lang).
+// LanguageTag is the track's language as MPDs and HLS playlists write it: RFC 5646 requires
+// the two-letter ISO 639-1 code where one exists ("kor" → "ko") and keeps three-letter ISO 639-2
+// codes (as mdhd stores them) that have none. "und" and empty give "" (no language attribute).
+func (t *Track) LanguageTag() string { return languageTag(t.Language) }
+
 func languageTag(code string) string {
 	if code == "" || code == "und" {
 		return ""
