@@ -25,7 +25,7 @@ func main() {
 	defer session.Close()
 	deps := ui.Deps{
 		Options: func(c ui.Choices) (packager.Options, int, error) {
-			return session.Options(app.GUIChoices{OutDir: c.OutDir, DRM: c.DRM, Key: c.Key})
+			return session.Options(app.GUIChoices{OutDir: c.OutDir, DRM: c.DRM, Key: c.Key, MultiKey: c.MultiKey})
 		},
 		LogLine:        session.Log.Line,
 		OutDir:         session.Settings().OutDir,

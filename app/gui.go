@@ -18,6 +18,8 @@ type GUIChoices struct {
 	// Key is the Key field: one or more [TYPE=]KID:KEY[:IV] in hex, separated by spaces, commas
 	// or new lines, until the key store exists.
 	Key string
+	// MultiKey asks for a key per track type for adaptive titles.
+	MultiKey bool
 }
 
 // GUI is what the window needs from the app layer: the saved settings, the log file, and the
@@ -73,6 +75,7 @@ func (g *GUI) Options(c GUIChoices) (packager.Options, int, error) {
 	if opts.DRM, err = parseDRM(strings.Join(c.DRM, ",")); err != nil {
 		return opts, 0, err
 	}
+	opts.MultiKey = c.MultiKey
 	if opts.Scheme, err = cenc.ParseScheme(g.settings.Scheme); err != nil {
 		return opts, 0, errcode.New(errcode.InvalidArgument, "settings: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"drmpack/packager"
 	"drmpack/packager/transform"
 )
 
@@ -105,11 +106,11 @@ func (w *MainWindow) showAbout() {
 // fileOptionsDialog edits one row's media operations: the server manual's trimming,
 // multi-trimming and header upfront, validated as the CLI validates --start/--end/--trimming.
 type fileOptionsDialog struct {
-	dialog                         *dialog.CustomDialog
-	start, end, trimming, maxRatio *widget.Entry
-	allTracks, faststart           *widget.Check
-	status                         *widget.Label
-	row                            *fileRow
+	dialog                                *dialog.CustomDialog
+	title, start, end, trimming, maxRatio *widget.Entry
+	allTracks, faststart                  *widget.Check
+	status                                *widget.Label
+	row                                   *fileRow
 }
 
 func (w *MainWindow) showFileOptions() {
@@ -124,6 +125,7 @@ func (w *MainWindow) showFileOptions() {
 		e.SetPlaceHolder(placeholder)
 		return e
 	}
+	d.title = entry(row.title, packager.RenditionTitle(row.path)+" (Adaptive-Streaming groups rows by title)")
 	d.start = entry(row.trim.Start, "seconds; empty: the file's start")
 	d.end = entry(row.trim.End, "seconds; empty: the file's end")
 	d.trimming = entry(row.trim.Trimming, "e.g. 0-30,210-270,525-555 (wins over start/end)")
@@ -135,7 +137,7 @@ func (w *MainWindow) showFileOptions() {
 	d.status = widget.NewLabel("")
 	d.status.Wrapping = fyne.TextWrapWord
 	d.status.Importance = widget.DangerImportance
-	form := widget.NewForm(
+	form := widget.NewForm(widget.NewFormItem("Title", d.title),
 		widget.NewFormItem("Start", d.start), widget.NewFormItem("End", d.end),
 		widget.NewFormItem("Multi-trimming", d.trimming), widget.NewFormItem("Max ratio", d.maxRatio))
 	note := widget.NewLabel("Applied before DASH and HLS packaging; NCG protects the whole file as it is.")
@@ -157,7 +159,7 @@ func (w *MainWindow) confirmFileOptions(d *fileOptionsDialog) {
 		d.status.SetText(err.Error())
 		return
 	}
-	d.row.trim, d.row.faststart = req, d.faststart.Checked
+	d.row.trim, d.row.faststart, d.row.title = req, d.faststart.Checked, strings.TrimSpace(d.title.Text)
 	d.dialog.Hide()
 	w.files.refresh()
 	if s := d.row.optionsSummary(); s != "" {

@@ -177,3 +177,46 @@ func TestAThousandFiles(t *testing.T) {
 		t.Fatalf("%d entries in the output folder", len(entries))
 	}
 }
+
+// TestAdaptiveStreamingGroupsRowsByTitle: with Adaptive-Streaming, rows whose titles match (the
+// default strips rendition suffixes; File Options can set one) become one adaptive title; all
+// its rows end Succeed together and the title holds one master playlist.
+func TestAdaptiveStreamingGroupsRowsByTitle(t *testing.T) {
+	w := newTestWindow(t)
+	sample, _ := filepath.Abs(filepath.Join("..", "assets", "sample.mp4"))
+	b, _ := os.ReadFile(sample)
+	dir := t.TempDir()
+	var files []string
+	for _, n := range []string{"film_720p.mp4", "film_360p.mp4", "other.mp4"} {
+		p := filepath.Join(dir, n)
+		os.WriteFile(p, b, 0o644)
+		files = append(files, p)
+	}
+	test.Tap(w.drmHLS)
+	test.Tap(w.adaptive)
+	w.dropped(fyne.Position{}, fileURIs(files...))
+	if got := listText(w); !strings.Contains(got, "|film|") || !strings.Contains(got, "|other|") {
+		t.Fatalf("Title column:\n%s", got)
+	}
+	// File Options can move a row into another title.
+	w.selectRow(w.rows[2])
+	test.Tap(w.fileOptions)
+	w.fileOptionsOpen.title.SetText("film")
+	w.confirmFileOptions(w.fileOptionsOpen)
+	out := t.TempDir()
+	w.outDir.SetText(out)
+	runPackaging(t, w)
+	for _, r := range w.rows {
+		if r.status != packager.Succeed {
+			t.Fatalf("%s: %s; log:\n%s", r.path, r.status, w.log)
+		}
+	}
+	if w.progressLabel.Text != "Done: 1 succeeded, 0 failed" {
+		t.Fatalf("label %q (want one title job)", w.progressLabel.Text)
+	}
+	for _, p := range []string{"film/dash/stream.mpd", "film/hls/index.m3u8"} {
+		if _, err := os.Stat(filepath.Join(out, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -24,6 +24,17 @@ type fileRow struct {
 	// HLS packaging; NCG protects the file as it is.
 	trim      transform.Request
 	faststart bool
+	// title is the adaptive title the row belongs to; empty means the default, the file name
+	// without a rendition suffix (packager.RenditionTitle).
+	title string
+}
+
+// effectiveTitle is the row's adaptive title.
+func (r *fileRow) effectiveTitle() string {
+	if r.title != "" {
+		return r.title
+	}
+	return packager.RenditionTitle(r.path)
 }
 
 // optionsSummary is the list's Options cell: the row's media operations in short.

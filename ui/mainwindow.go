@@ -24,6 +24,8 @@ type Choices struct {
 	OutDir string
 	DRM    []string // checked output types, as packager names them ("dash")
 	Key    string   // the Key field as typed
+	// MultiKey asks for a key per track type (AUDIO, SD, HD, UHD1, UHD2) for adaptive titles.
+	MultiKey bool
 }
 
 // Deps is what the window needs from the rest of the application. Only Options is required.
@@ -67,9 +69,12 @@ type MainWindow struct {
 	fileOptionsOpen                         *fileOptionsDialog // the File Options dialog last opened
 
 	drmNCG, drmDASH, drmHLS *widget.Check
-	key                     *widget.Entry
-	packageButton, cancel   *widget.Button
-	preview                 *widget.Button
+	// adaptive groups the list's rows into titles by their Title column; multiKey asks for a key
+	// per track type.
+	adaptive, multiKey    *widget.Check
+	key                   *widget.Entry
+	packageButton, cancel *widget.Button
+	preview               *widget.Button
 
 	files    *fileTable
 	progress *widget.ProgressBar
@@ -129,6 +134,8 @@ func (w *MainWindow) build(a fyne.App) {
 	w.drmDASH = widget.NewCheck("DASH", func(bool) { w.updateControls() })
 	w.drmDASH.Checked = true
 	w.drmHLS = widget.NewCheck("HLS", func(bool) { w.updateControls() })
+	w.adaptive = widget.NewCheck("Adaptive-Streaming", func(bool) { w.files.refresh() })
+	w.multiKey = widget.NewCheck("Multi-key", nil)
 
 	w.key = widget.NewPasswordEntry()
 	w.key.SetPlaceHolder("Optional KID:KEY (hex; [TYPE=] prefix, several allowed). Empty: the key source in Settings (local key store)")
@@ -141,7 +148,7 @@ func (w *MainWindow) build(a fyne.App) {
 		w.preview.Hide()
 	}
 
-	w.files = newFileTable(func() []*fileRow { return w.rows }, w.selectRow)
+	w.files = newFileTable(func() []*fileRow { return w.rows }, func() bool { return w.adaptive.Checked }, w.selectRow)
 	w.progress = widget.NewProgressBar()
 	w.progressLabel = widget.NewLabel("")
 	w.progressLabel.Truncation = fyne.TextTruncateEllipsis
@@ -157,7 +164,7 @@ func (w *MainWindow) layout() fyne.CanvasObject {
 		w.removeFile, w.removeAll, w.removeSuccessful, widget.NewSeparator(), w.fileOptions), container.NewHBox(w.settingsButton, w.about))
 	top := container.NewVBox(destination, listButtons)
 
-	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS)
+	drmRow := container.NewHBox(boldLabel("DRM Type"), w.drmNCG, w.drmDASH, w.drmHLS, widget.NewSeparator(), w.adaptive, w.multiKey)
 	keyRow := container.NewBorder(nil, nil, boldLabel("Key"), container.NewHBox(w.packageButton, w.cancel, w.preview), w.key)
 	// The label gets a fixed width so the bar does not jump as its text changes.
 	labelSize := widget.NewLabel("999 files: 99 Ready, 99 Succeed, 99 Failed").MinSize()
@@ -177,7 +184,7 @@ func boldLabel(text string) *widget.Label {
 
 // choices reads the window's current choices for a run.
 func (w *MainWindow) choices() Choices {
-	c := Choices{OutDir: w.outDir.Text, Key: w.key.Text}
+	c := Choices{OutDir: w.outDir.Text, Key: w.key.Text, MultiKey: w.multiKey.Checked}
 	for _, d := range []struct {
 		check *widget.Check
 		drm   string

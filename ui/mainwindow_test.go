@@ -37,7 +37,7 @@ func newTestWindow(t *testing.T) *MainWindow {
 	t.Cleanup(func() { session.Close() })
 	w := NewMainWindow(a, Deps{
 		Options: func(c Choices) (packager.Options, int, error) {
-			return session.Options(app.GUIChoices{OutDir: c.OutDir, DRM: c.DRM, Key: c.Key})
+			return session.Options(app.GUIChoices{OutDir: c.OutDir, DRM: c.DRM, Key: c.Key, MultiKey: c.MultiKey})
 		},
 		LogLine:        session.Log.Line,
 		OutDir:         session.Settings().OutDir,
@@ -79,13 +79,17 @@ func fileURIs(paths ...string) []fyne.URI {
 	return uris
 }
 
-// listText renders the file list as the table shows it, one "Idx|File Name|Status|File Path"
+// listText renders the file list as the table shows it, one "Idx|File Name|Status|Title|Options|File Path"
 // line per row.
 func listText(w *MainWindow) string {
 	var lines []string
 	for i, r := range w.rows {
 		var cells []string
 		for c := range fileColumns {
+			if c == colTitle && !w.adaptive.Checked {
+				cells = append(cells, "")
+				continue
+			}
 			cells = append(cells, cellText(i, r, c))
 		}
 		lines = append(lines, strings.Join(cells, "|"))
@@ -117,9 +121,9 @@ func TestDropAddsMediaFiles(t *testing.T) {
 	w.dropped(fyne.NewPos(10, 10), fileURIs(paths...))
 
 	want := strings.Join([]string{
-		"1|movie one.mp4|Ready||" + paths[0],
-		"2|한글 노래.MP3|Ready||" + paths[1],
-		"3|audio.m4a|Ready||" + paths[2],
+		"1|movie one.mp4|Ready|||" + paths[0],
+		"2|한글 노래.MP3|Ready|||" + paths[1],
+		"3|audio.m4a|Ready|||" + paths[2],
 	}, "\n")
 	if got := listText(w); got != want {
 		t.Fatalf("list:\n%s\nwant:\n%s", got, want)
@@ -163,7 +167,7 @@ func TestDroppedFolderAddsItsMediaFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.dropped(fyne.Position{}, fileURIs(filepath.Dir(paths[0])))
-	want := "1|a.mp3|Ready||" + paths[1] + "\n2|b.mp4|Ready||" + paths[0]
+	want := "1|a.mp3|Ready|||" + paths[1] + "\n2|b.mp4|Ready|||" + paths[0]
 	if got := listText(w); got != want {
 		t.Fatalf("list:\n%s\nwant:\n%s", got, want)
 	}
@@ -182,7 +186,7 @@ func TestRemoveFileRemoveAllRemoveSuccessful(t *testing.T) {
 	w.updateControls()
 
 	test.Tap(w.removeSuccessful)
-	want := "1|2.mp4|Ready||" + paths[1] + "\n2|4.mp4|Failed||" + paths[3]
+	want := "1|2.mp4|Ready|||" + paths[1] + "\n2|4.mp4|Failed|||" + paths[3]
 	if got := listText(w); got != want {
 		t.Fatalf("after Remove Successful File:\n%s\nwant:\n%s", got, want)
 	}
@@ -195,7 +199,7 @@ func TestRemoveFileRemoveAllRemoveSuccessful(t *testing.T) {
 	}
 	w.files.table.Select(widget.TableCellID{Row: 1, Col: colName})
 	test.Tap(w.removeFile)
-	if got := listText(w); got != "1|2.mp4|Ready||"+paths[1] {
+	if got := listText(w); got != "1|2.mp4|Ready|||"+paths[1] {
 		t.Fatalf("after Remove File on row 2:\n%s", got)
 	}
 	if !w.removeFile.Disabled() {
@@ -305,7 +309,7 @@ func TestPackagesSampleThroughTheQueue(t *testing.T) {
 
 	runPackaging(t, w)
 
-	if got, want := listText(w), "1|sample.mp4|Succeed||"+sample; got != want {
+	if got, want := listText(w), "1|sample.mp4|Succeed|||"+sample; got != want {
 		t.Fatalf("list %q, want %q; log:\n%s", got, want, w.log)
 	}
 	cell := w.files.table.CreateCell()

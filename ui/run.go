@@ -17,8 +17,8 @@ import (
 // be picked up by a later Start, which a long-lived queue (it has no removal) would do.
 type packagingRun struct {
 	queue *packager.Queue
-	rows  map[*packager.Job]*fileRow
-	jobs  []*packager.Job // in list order, to find another running job for the progress bar
+	rows  map[*packager.Job][]*fileRow // an adaptive title's job has several rows
+	jobs  []*packager.Job              // in list order, to find another running job for the progress bar
 
 	// Events wait in pending until the UI goroutine takes them all at once (see queueEvent).
 	pendingMu   sync.Mutex
@@ -34,8 +34,8 @@ type packagingRun struct {
 
 // cancelRow cancels r's job if it belongs to this run.
 func (r *packagingRun) cancelRow(row *fileRow) {
-	for j, jr := range r.rows {
-		if jr == row {
+	for j, rows := range r.rows {
+		if slices.Contains(rows, row) {
 			r.queue.Cancel(j)
 		}
 	}
@@ -62,7 +62,12 @@ func (w *MainWindow) startPackaging() {
 		}
 	}
 
-	run := &packagingRun{rows: map[*packager.Job]*fileRow{}}
+	groups, err := w.jobGroups(todo)
+	if err != nil {
+		w.logLine("DRM Packaging not started: " + err.Error())
+		return
+	}
+	run := &packagingRun{rows: map[*packager.Job][]*fileRow{}}
 	total := len(todo)
 	run.queue = packager.NewQueue(concurrency, func(e packager.Event) {
 		// The log file gets each event as it happens, from the queue's goroutine (LogLine is safe
@@ -73,14 +78,25 @@ func (w *MainWindow) startPackaging() {
 	// Everything the event handler reads is set up before Start: from Start on, events arrive
 	// from other goroutines.
 	w.run = run
-	for _, row := range todo {
-		row.status = packager.Ready
-		rowOpts := opts
-		// Validated when entered in File Options; a row never holds a request that fails here.
-		rowOpts.Trim, _ = row.trim.Options()
-		rowOpts.Faststart = row.faststart
-		j := run.queue.Add(row.path, rowOpts)
-		run.rows[j] = row
+	for _, g := range groups {
+		var j *packager.Job
+		if g.title != "" {
+			paths := make([]string, len(g.rows))
+			for i, row := range g.rows {
+				paths[i] = row.path
+			}
+			j = run.queue.AddTitle(g.title, paths, opts)
+		} else {
+			rowOpts := opts
+			// Validated when entered in File Options; a row never holds a request that fails here.
+			rowOpts.Trim, _ = g.rows[0].trim.Options()
+			rowOpts.Faststart = g.rows[0].faststart
+			j = run.queue.Add(g.rows[0].path, rowOpts)
+		}
+		for _, row := range g.rows {
+			row.status = packager.Ready
+		}
+		run.rows[j] = g.rows
 		run.jobs = append(run.jobs, j)
 	}
 	w.progress.TextFormatter = nil
@@ -95,6 +111,40 @@ func (w *MainWindow) startPackaging() {
 		// Queued after the last event's drain, so the run's final state is shown first.
 		fyne.Do(func() { w.finishRun(run) })
 	}()
+}
+
+// jobGroup is what one job packages: one row, or with Adaptive-Streaming the rows of a title.
+type jobGroup struct {
+	title string // empty: a single-file job
+	rows  []*fileRow
+}
+
+// jobGroups splits the rows to package into jobs. With Adaptive-Streaming, rows sharing a Title
+// become one adaptive title (in list order); their per-file trims cannot apply to renditions that
+// must stay aligned, so a row with one stops the run with its name.
+func (w *MainWindow) jobGroups(todo []*fileRow) ([]jobGroup, error) {
+	if !w.adaptive.Checked {
+		groups := make([]jobGroup, len(todo))
+		for i, row := range todo {
+			groups[i] = jobGroup{rows: []*fileRow{row}}
+		}
+		return groups, nil
+	}
+	var groups []jobGroup
+	index := map[string]int{}
+	for _, row := range todo {
+		if row.optionsSummary() != "" {
+			return nil, fmt.Errorf("%s has File Options (trims); adaptive titles are packaged whole: clear them first", filepath.Base(row.path))
+		}
+		t := row.effectiveTitle()
+		if i, ok := index[t]; ok {
+			groups[i].rows = append(groups[i].rows, row)
+			continue
+		}
+		index[t] = len(groups)
+		groups = append(groups, jobGroup{title: t, rows: []*fileRow{row}})
+	}
+	return groups, nil
 }
 
 // queueEvent hands an event from the queue's goroutines to the UI goroutine. Events are batched:
@@ -137,8 +187,10 @@ func (w *MainWindow) applyEvent(run *packagingRun, e packager.Event) {
 		}
 	case packager.StatusChanged:
 		// A row removed from the list while its job ran is not shown again (its lines still are).
-		if row := run.rows[e.Job]; row != nil && w.hasRow(row) {
-			row.status = e.Status
+		for _, row := range run.rows[e.Job] {
+			if w.hasRow(row) {
+				row.status = e.Status
+			}
 		}
 		switch e.Status {
 		case packager.Start:

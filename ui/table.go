@@ -21,6 +21,7 @@ var fileColumns = []struct {
 	{"Idx", 48},
 	{"File Name", 260},
 	{"Status", 90},
+	{"Title", 140},
 	{"Options", 170},
 	{"File Path", 0},
 }
@@ -29,6 +30,7 @@ const (
 	colIdx = iota
 	colName
 	colStatus
+	colTitle
 	colOptions
 	colPath
 )
@@ -43,7 +45,8 @@ type fileTable struct {
 	rows   func() []*fileRow
 }
 
-func newFileTable(rows func() []*fileRow, onSelect func(*fileRow)) *fileTable {
+// showTitles says whether the Title column is filled (Adaptive-Streaming is checked).
+func newFileTable(rows func() []*fileRow, showTitles func() bool, onSelect func(*fileRow)) *fileTable {
 	t := &fileTable{rows: rows}
 	t.table = widget.NewTable(
 		func() (int, int) { return len(rows()), len(fileColumns) },
@@ -62,6 +65,9 @@ func newFileTable(rows func() []*fileRow, onSelect func(*fileRow)) *fileTable {
 			cell := o.(*widget.RichText)
 			seg := cell.Segments[0].(*widget.TextSegment)
 			seg.Text = cellText(id.Row, rs[id.Row], id.Col)
+			if id.Col == colTitle && !showTitles() {
+				seg.Text = ""
+			}
 			seg.Style = widget.RichTextStyleInline
 			if id.Col == colStatus {
 				seg.Style.ColorName = statusColor(rs[id.Row].status)
@@ -104,6 +110,8 @@ func cellText(i int, r *fileRow, col int) string {
 		return filepath.Base(r.path)
 	case colStatus:
 		return string(r.status)
+	case colTitle:
+		return r.effectiveTitle()
 	case colOptions:
 		return r.optionsSummary()
 	case colPath:
