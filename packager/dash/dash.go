@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"drmpack/internal/fileio"
 	"drmpack/packager/cenc"
 	"drmpack/packager/cmaf"
 	"drmpack/packager/demux"
@@ -389,7 +390,8 @@ func (w *trackWriter) writeSegment(seg *cmaf.Segment, data []byte) error {
 	if err != nil {
 		return errcode.Wrap(errcode.CreateNoSpace, err, "create segment")
 	}
-	bw := bufio.NewWriterSize(f, 64<<10)
+	// Small boxes are buffered; the sample data goes to the file in 1 MiB pieces.
+	bw := bufio.NewWriterSize(fileio.PieceWriter{W: f}, 64<<10)
 	err = cmaf.WriteSegment(bw, seg, data)
 	if err == nil {
 		err = bw.Flush()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 
+	"drmpack/internal/fileio"
 	"drmpack/packager/errcode"
 	"drmpack/packager/keys"
 )
@@ -108,7 +109,7 @@ func (r *Reader) Decrypt(ctx context.Context, w io.Writer, progress func(int64))
 		},
 		func(b *batch) error {
 			n := sealedLen(b) - b.n*chunkTagLen
-			if _, err := w.Write(b.out[:n]); err != nil {
+			if _, err := (fileio.PieceWriter{W: w}).Write(b.out[:n]); err != nil {
 				return errcode.Wrap(errcode.CreateNoSpace, err, "write the decrypted file")
 			}
 			done += n

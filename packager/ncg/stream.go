@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"drmpack/internal/fileio"
 	"drmpack/packager/errcode"
 	"drmpack/packager/keys"
 )
@@ -153,7 +154,7 @@ func Encrypt(ctx context.Context, dst io.Writer, src io.Reader, size int64, k ke
 		},
 		func(b *batch) error {
 			n := min(b.n*cs, size-b.first*cs)
-			if _, err := dst.Write(b.out[:n+b.n*chunkTagLen]); err != nil {
+			if _, err := (fileio.PieceWriter{W: dst}).Write(b.out[:n+b.n*chunkTagLen]); err != nil {
 				return errcode.Wrap(errcode.CreateNoSpace, err, "write NCG chunks")
 			}
 			done += n
