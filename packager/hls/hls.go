@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"drmpack/packager/demux"
@@ -64,6 +65,8 @@ type Options struct {
 	// URI is a clear-key delivery (KEYFORMAT identity). "{kid}" is replaced by the KID in hex.
 	// Empty: skd://<base64 KID> for SAMPLE-AES; AES-128 needs a URI.
 	KeyURI string
+	// Segments is the segment container: MPEG-TS (the zero value) or fMP4 (CMAF, cbcs).
+	Segments SegmentFormat
 }
 
 // Result describes what Package wrote (never key material).
@@ -104,9 +107,15 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 	if opts.Sequence < 0 {
 		return nil, errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
 	}
+	if opts.Segments != TS && opts.Segments != FMP4 {
+		return nil, errcode.New(errcode.InvalidArgument, "unknown HLS segment format %q", opts.Segments)
+	}
 	p, err := newPlan(m, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Segments == FMP4 {
+		return p.writeFMP4(ctx, dir, progress)
 	}
 	return p.write(ctx, dir, progress)
 }
@@ -123,6 +132,7 @@ type plan struct {
 	starts []int64 // presentation time (90 kHz) of every segment's start, plus the end
 	key    keyTag
 	kid    keys.KID
+	cbcs   keys.Key     // the content key of fMP4 SAMPLE-AES (cbcs) segments
 	block  cipher.Block // AES-128 whole-segment encryption
 	base   int64        // 90 kHz time of presentation 0
 }
@@ -139,7 +149,8 @@ func newPlan(m *demux.Media, opts Options) (*plan, error) {
 		if *e != nil || len(t.Samples) == 0 {
 			continue // one video and one audio stream per program
 		}
-		es, err := newESTrack(m, t, opts.Method == SampleAES)
+		// fMP4 tracks are encrypted as CMAF samples; only TS carries Apple's SAMPLE-AES streams.
+		es, err := newESTrack(m, t, opts.Method == SampleAES && opts.Segments == TS)
 		if err != nil {
 			return nil, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for HLS: %v", filepath.Base(m.Path), err)
 		}
@@ -179,6 +190,9 @@ func (p *plan) setupKey() error {
 	if p.opts.Method == Clear {
 		return nil
 	}
+	if p.opts.Method == AES128 && p.opts.Segments == FMP4 {
+		return errcode.New(errcode.InvalidArgument, "--hls-method aes-128 encrypts MPEG-TS segments; fMP4 segments are encrypted with sample-aes (cbcs)")
+	}
 	tt := keys.Audio
 	if p.video != nil {
 		tt = keys.VideoTrackType(p.video.track.Height)
@@ -199,6 +213,12 @@ func (p *plan) setupKey() error {
 		}
 		if uri == "" {
 			uri = key.KID.SKD()
+		}
+		if p.opts.Segments == FMP4 {
+			// The IV travels in each track's tenc (cbcs constant IV), not in the playlist.
+			p.key = keyTag{Method: "SAMPLE-AES", URI: uri}
+			p.cbcs = key
+			break
 		}
 		if len(key.IV) == 0 {
 			if _, err := rand.Read(iv[:]); err != nil {
@@ -282,77 +302,130 @@ func to90k(v int64, timescale uint32) int64 {
 	return q
 }
 
-// write produces the segments and playlists.
+// write produces the MPEG-TS segments and the playlists. Segment k+1 is read, muxed and
+// encrypted while segment k is written (see pipeline).
 func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*Result, error) {
-	var total, done int64
+	type tsSegment struct {
+		data        []byte
+		sampleBytes int64
+	}
+	lead := &rendition{target: p.opts.Duration.Seconds()}
+	report := p.progress(progress)
+	n := len(p.cuts[0])
+	var samples []byte // the producing stage's scratch for sample data
+	err := pipeline(ctx, n, func(k int, seg tsSegment) (tsSegment, error) {
+		var err error
+		seg.data, samples, seg.sampleBytes, err = p.segment(k, seg.data[:0], samples)
+		if err == nil && p.block != nil {
+			seg.data = p.encryptSegment(seg.data, p.opts.Sequence+k)
+		}
+		return seg, err
+	}, func(k int, seg tsSegment) error {
+		name := fmt.Sprintf("%d.ts", p.opts.Sequence+k)
+		if err := os.WriteFile(filepath.Join(dir, name), seg.data, 0o644); err != nil {
+			return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
+		}
+		lead.add(name, int64(len(seg.data)), float64(p.starts[k+1]-p.starts[k])/ts.ClockRate, k == n-1)
+		report(seg.sampleBytes)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.finish(dir, []*rendition{lead})
+}
+
+// progress returns a concurrency-safe reporter of sample bytes written, as fractions of all.
+func (p *plan) progress(progress func(float64)) func(int64) {
+	var total int64
 	for _, e := range p.tracks {
 		for _, s := range e.track.Samples {
 			total += int64(s.Size)
 		}
 	}
-	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0])}
+	var mu sync.Mutex
+	var done int64
+	return func(n int64) {
+		if progress == nil || total == 0 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
+		progress(float64(done) / float64(total))
+	}
+}
+
+// rendition collects the entries and bit rates of one media playlist as its segments are written.
+type rendition struct {
+	playlist string  // file name of the media playlist
+	init     string  // fMP4 init segment (EXT-X-MAP); "" for MPEG-TS
+	target   float64 // the Duration setting, seconds
+	entries  []segmentEntry
+	bytes    int64 // of all segments
+	peak     int64 // bit rate of the largest segment
+}
+
+// add records a written segment of d seconds.
+func (r *rendition) add(name string, size int64, d float64, last bool) {
+	r.entries = append(r.entries, segmentEntry{URI: name, Duration: float64(int64(d*1000+0.5)) / 1000})
+	r.bytes += size
+	// A short last segment would inflate the peak; it counts only when it is the only one.
+	if d > 0 && (!last || len(r.entries) == 1 || d >= r.target/2) {
+		r.peak = max(r.peak, int64(float64(size)*8/d))
+	}
+}
+
+// finish writes the playlists of the renditions (the leading track's first) and describes the
+// output. A second rendition (fMP4's separate audio) needs a master playlist, as Alternates does.
+func (p *plan) finish(dir string, rends []*rendition) (*Result, error) {
+	res := &Result{Method: string(p.opts.Method), Segments: len(rends[0].entries), Index: IndexName}
 	if p.opts.Method != Clear {
 		res.KID, res.KeyURI = p.kid.UUID(), p.key.URI
 	}
-	entries := make([]segmentEntry, len(p.cuts[0]))
-	var seg, sampleBuf []byte
-	var peak, bytesTotal int64
-	for k := range p.cuts[0] {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var n int64
-		var err error
-		seg, sampleBuf, n, err = p.segment(k, seg[:0], sampleBuf)
-		if err != nil {
-			return nil, err
-		}
-		seq := p.opts.Sequence + k
-		if p.block != nil {
-			seg = p.encryptSegment(seg, seq)
-		}
-		name := fmt.Sprintf("%d.ts", seq)
-		if err := os.WriteFile(filepath.Join(dir, name), seg, 0o644); err != nil {
-			return nil, errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
-		}
-		res.Files = append(res.Files, name)
-		d := float64(p.starts[k+1]-p.starts[k]) / ts.ClockRate
-		entries[k] = segmentEntry{URI: name, Duration: float64(int64(d*1000+0.5)) / 1000}
-		bytesTotal += int64(len(seg))
-		// A short last segment would inflate the peak; it counts only when it is the only one.
-		if d > 0 && (k < len(entries)-1 || len(entries) == 1 || d >= p.opts.Duration.Seconds()/2) {
-			peak = max(peak, int64(float64(len(seg))*8/d))
-		}
-		done += n
-		if progress != nil && total > 0 {
-			progress(float64(done) / float64(total))
-		}
-	}
 	duration := float64(p.starts[len(p.starts)-1]-p.starts[0]) / ts.ClockRate
 	res.Duration = duration
-	res.Bandwidth = peak
+	var bytesTotal int64
+	for _, r := range rends {
+		for _, e := range r.entries {
+			res.Files = append(res.Files, e.URI)
+		}
+		if r.init != "" {
+			res.Files = append(res.Files, r.init)
+		}
+		res.Bandwidth += r.peak
+		bytesTotal += r.bytes
+	}
 	if duration > 0 {
 		res.AverageBandwidth = int64(float64(bytesTotal) * 8 / duration)
 	}
 	for _, e := range p.tracks {
 		res.Codecs = append(res.Codecs, e.codecs)
 	}
-	media := mediaPlaylist(entries, p.opts.Sequence, p.opts.IndexVersion, p.key)
-	res.Index = IndexName
-	if p.opts.Alternates {
-		if err := writeFile(dir, AlternatesName, media); err != nil {
+	master := p.opts.Alternates || len(rends) > 1
+	rends[0].playlist = IndexName
+	if master {
+		rends[0].playlist = AlternatesName
+	}
+	for _, r := range rends {
+		if err := writeFile(dir, r.playlist, mediaPlaylist(r.entries, p.opts.Sequence, p.opts.IndexVersion, p.key, r.init)); err != nil {
 			return nil, err
 		}
-		v := variant{URI: AlternatesName, Bandwidth: res.Bandwidth, AverageBandwidth: res.AverageBandwidth, Codecs: res.Codecs}
-		if p.video != nil {
-			t := p.video.track
-			v.Width, v.Height = t.Width, t.Height
-			v.FrameRate = float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
-		}
-		media = masterPlaylist(v, p.opts.IndexVersion, p.key)
-		res.Files = append(res.Files, AlternatesName)
+		res.Files = append(res.Files, r.playlist)
 	}
-	if err := writeFile(dir, IndexName, media); err != nil {
+	if !master {
+		return res, nil
+	}
+	v := variant{URI: AlternatesName, Bandwidth: res.Bandwidth, AverageBandwidth: res.AverageBandwidth, Codecs: res.Codecs}
+	if p.video != nil {
+		t := p.video.track
+		v.Width, v.Height = t.Width, t.Height
+		v.FrameRate = float64(len(t.Samples)) * float64(t.Timescale) / float64(max(t.Duration(), 1))
+	}
+	if len(rends) > 1 {
+		v.Audio = rends[1].playlist
+	}
+	if err := writeFile(dir, IndexName, masterPlaylist(v, p.opts.IndexVersion, p.key)); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, IndexName)
