@@ -159,7 +159,9 @@ func (f *fmp4Track) write(ctx context.Context, dir string, r *rendition, report 
 	for n > 0 && f.cuts[n-1] >= len(f.e.track.Samples) {
 		n--
 	}
-	return pipeline(ctx, n, f.produce, func(k int, s *fmp4Segment) error {
+	// One worker: the encryptor is not safe for concurrent use (and cbcs is cheap).
+	produce := func(_, k int, s *fmp4Segment) (*fmp4Segment, error) { return f.produce(k, s) }
+	return pipeline(ctx, n, 1, produce, func(k int, s *fmp4Segment) error {
 		name := fmt.Sprintf("%s%d.m4s", f.prefix, f.plan.opts.Sequence+k)
 		size, err := writeFragment(filepath.Join(dir, name), s)
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -127,7 +128,7 @@ type plan struct {
 	video  *esTrack // nil for audio-only inputs
 	audio  *esTrack
 	tracks []*esTrack // video first
-	mux    *ts.Muxer
+	streams []ts.Stream // of the program, video first
 	cuts   [][]int // per track: first sample of every segment
 	starts []int64 // presentation time (90 kHz) of every segment's start, plus the end
 	key    keyTag
@@ -167,15 +168,12 @@ func newPlan(m *demux.Media, opts Options) (*plan, error) {
 	if err := p.setupKey(); err != nil {
 		return nil, err
 	}
-	streams := make([]ts.Stream, len(p.tracks))
-	for i, e := range p.tracks {
-		streams[i] = e.stream
+	for _, e := range p.tracks {
+		p.streams = append(p.streams, e.stream)
 	}
-	mux, err := ts.NewMuxer(streams, p.tracks[0].stream.PID)
-	if err != nil {
-		return nil, errcode.New(errcode.InvalidArgument, "%v", err)
+	if _, err := p.newTSWorker(); err != nil {
+		return nil, err
 	}
-	p.mux = mux
 	p.base = timeBase
 	for _, e := range p.tracks {
 		// Samples before an edit list's start would fall before the clock's origin.
@@ -302,25 +300,55 @@ func to90k(v int64, timescale uint32) int64 {
 	return q
 }
 
-// write produces the MPEG-TS segments and the playlists. Segment k+1 is read, muxed and
-// encrypted while segment k is written (see pipeline).
+// tsWorker is what one segment-making goroutine owns: copies of the tracks with their own
+// scratch space and encrypters, a muxer, and a buffer for sample data.
+type tsWorker struct {
+	tracks  []*esTrack
+	mux     *ts.Muxer
+	samples []byte
+}
+
+func (p *plan) newTSWorker() (*tsWorker, error) {
+	w := &tsWorker{}
+	for _, e := range p.tracks {
+		w.tracks = append(w.tracks, e.clone())
+	}
+	mux, err := ts.NewMuxer(p.streams, p.streams[0].PID)
+	if err != nil {
+		return nil, errcode.New(errcode.InvalidArgument, "%v", err)
+	}
+	w.mux = mux
+	return w, nil
+}
+
+// write produces the MPEG-TS segments and the playlists. Segments are muxed and encrypted on
+// one goroutine per CPU (up to 4) while earlier ones are written; each worker's muxer numbers
+// packets from its own counters, and the writing stage renumbers them in segment order.
 func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*Result, error) {
 	type tsSegment struct {
 		data        []byte
 		sampleBytes int64
 	}
+	workers := make([]*tsWorker, min(runtime.GOMAXPROCS(0), 4))
+	for i := range workers {
+		var err error
+		if workers[i], err = p.newTSWorker(); err != nil {
+			return nil, err
+		}
+	}
 	lead := &rendition{target: p.opts.Duration.Seconds()}
 	report := p.progress(progress)
 	n := len(p.cuts[0])
-	var samples []byte // the producing stage's scratch for sample data
-	err := pipeline(ctx, n, func(k int, seg tsSegment) (tsSegment, error) {
+	var cc ts.Continuity
+	err := pipeline(ctx, n, len(workers), func(w, k int, seg tsSegment) (tsSegment, error) {
 		var err error
-		seg.data, samples, seg.sampleBytes, err = p.segment(k, seg.data[:0], samples)
-		if err == nil && p.block != nil {
-			seg.data = p.encryptSegment(seg.data, p.opts.Sequence+k)
-		}
+		seg.data, seg.sampleBytes, err = p.segment(workers[w], k, seg.data[:0])
 		return seg, err
 	}, func(k int, seg tsSegment) error {
+		cc.Renumber(seg.data)
+		if p.block != nil {
+			seg.data = p.encryptSegment(seg.data, p.opts.Sequence+k)
+		}
 		name := fmt.Sprintf("%d.ts", p.opts.Sequence+k)
 		if err := os.WriteFile(filepath.Join(dir, name), seg.data, 0o644); err != nil {
 			return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
@@ -440,18 +468,17 @@ func writeFile(dir, name, content string) error {
 }
 
 // segment appends segment k's packets to dst: PAT and PMT, then the PES packets of both tracks
-// interleaved in decode order. buf is scratch space for sample data; it returns both grown, and
-// the sample bytes consumed.
-func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
+// interleaved in decode order. It returns dst and the sample bytes consumed.
+func (p *plan) segment(w *tsWorker, k int, dst []byte) ([]byte, int64, error) {
 	type span struct {
 		e          *esTrack
 		first, end int
 		data       []byte
 		offsets    []int
 	}
-	spans := make([]span, len(p.tracks))
+	spans := make([]span, len(w.tracks))
 	var size int64
-	for i, e := range p.tracks {
+	for i, e := range w.tracks {
 		first, end := p.cuts[i][k], len(e.track.Samples)
 		if k+1 < len(p.cuts[i]) {
 			end = p.cuts[i][k+1]
@@ -461,10 +488,10 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			size += int64(s.Size)
 		}
 	}
-	if int64(cap(buf)) < size {
-		buf = make([]byte, size)
+	if int64(cap(w.samples)) < size {
+		w.samples = make([]byte, size)
 	}
-	buf = buf[:size]
+	buf := w.samples[:size]
 	pos := 0
 	for i := range spans {
 		s := &spans[i]
@@ -476,10 +503,10 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 		s.data = buf[pos : pos+n]
 		pos += n
 		if err := p.media.ReadSamples(samples, s.data); err != nil {
-			return nil, nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
+			return nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
 		}
 	}
-	dst = p.mux.WriteTables(dst)
+	dst = w.mux.WriteTables(dst)
 	var payload []byte
 	next := make([]int, len(spans))   // next sample per span
 	offset := make([]int, len(spans)) // its byte offset in span data
@@ -511,7 +538,7 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			sm := e.track.Samples[i]
 			payload, err = e.appendFrame(payload, s.data[offset[pick]:offset[pick]+int(sm.Size)], sm.Sync)
 			if err != nil {
-				return nil, nil, 0, errcode.New(errcode.InvalidArgument, "track %d sample %d: %v", e.track.ID, i+1, err)
+				return nil, 0, errcode.New(errcode.InvalidArgument, "track %d sample %d: %v", e.track.ID, i+1, err)
 			}
 			offset[pick] += int(sm.Size)
 			i++
@@ -525,12 +552,12 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			}
 		}
 		next[pick] = i
-		dst = p.mux.WritePES(dst, ts.PES{
+		dst = w.mux.WritePES(dst, ts.PES{
 			PID: e.stream.PID, PTS: pts, DTS: pickDTS, PCR: max(pickDTS-pcrLead, 0),
 			RandomAccess: e.track.Samples[next[pick]-1].Sync || !e.isVideo(), Payload: payload,
 		})
 	}
-	return dst, buf, size, nil
+	return dst, size, nil
 }
 
 // decodeTime is sample i's 90 kHz decode time.

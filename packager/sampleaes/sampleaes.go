@@ -35,6 +35,11 @@ func New(key, iv [16]byte) (*Encrypter, error) {
 	return &Encrypter{block: b, iv: iv}, nil
 }
 
+// Clone returns an Encrypter with the same key and IV for use on another goroutine.
+func (e *Encrypter) Clone() *Encrypter {
+	return &Encrypter{block: e.block, iv: e.iv}
+}
+
 // EncryptsNAL reports whether a NAL unit of this header byte and size is protected: coded slices
 // (types 1 and 5) longer than 48 bytes; shorter ones would have no whole block after the leader.
 func EncryptsNAL(nal []byte) bool {

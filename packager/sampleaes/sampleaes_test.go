@@ -48,10 +48,18 @@ func TestAppendEscaped(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
+	for n := range 2000 {
 		p := make([]byte, r.IntN(64))
 		for i := range p {
 			p[i] = byte(r.IntN(4)) // mostly zeros and small values
+		}
+		if n%2 == 1 { // longer units with sparse zero runs, as slice data has
+			p = make([]byte, r.IntN(300))
+			for i := range p {
+				if p[i] = byte(r.IntN(256)); r.IntN(6) == 0 {
+					p[i] = 0
+				}
+			}
 		}
 		e := AppendEscaped(nil, p)
 		if !bytes.Equal(unescape(e), p) || bytes.Contains(e, []byte{0, 0, 0}) || bytes.Contains(e, []byte{0, 0, 1}) || bytes.Contains(e, []byte{0, 0, 2}) {
