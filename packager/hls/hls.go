@@ -123,19 +123,19 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 
 // plan is one packaging run: tracks, cuts, key.
 type plan struct {
-	media  *demux.Media
-	opts   Options
-	video  *esTrack // nil for audio-only inputs
-	audio  *esTrack
-	tracks []*esTrack // video first
+	media   *demux.Media
+	opts    Options
+	video   *esTrack // nil for audio-only inputs
+	audio   *esTrack
+	tracks  []*esTrack  // video first
 	streams []ts.Stream // of the program, video first
-	cuts   [][]int // per track: first sample of every segment
-	starts []int64 // presentation time (90 kHz) of every segment's start, plus the end
-	key    keyTag
-	kid    keys.KID
-	cbcs   keys.Key     // the content key of fMP4 SAMPLE-AES (cbcs) segments
-	block  cipher.Block // AES-128 whole-segment encryption
-	base   int64        // 90 kHz time of presentation 0
+	cuts    [][]int     // per track: first sample of every segment
+	starts  []int64     // presentation time (90 kHz) of every segment's start, plus the end
+	key     keyTag
+	kid     keys.KID
+	cbcs    keys.Key     // the content key of fMP4 SAMPLE-AES (cbcs) segments
+	block   cipher.Block // AES-128 whole-segment encryption
+	base    int64        // 90 kHz time of presentation 0
 }
 
 func newPlan(m *demux.Media, opts Options) (*plan, error) {

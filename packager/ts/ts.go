@@ -60,7 +60,7 @@ type Muxer struct {
 	streams []Stream
 	pcrPID  uint16
 	cc      Continuity
-	pat     []byte       // PAT section packet payload (pointer field + section)
+	pat     []byte // PAT section packet payload (pointer field + section)
 	pmt     []byte
 }
 
