@@ -167,3 +167,21 @@ func BenchmarkAppendNAL(b *testing.B) {
 		dst = e.AppendNAL(dst[:0], nal)
 	}
 }
+
+// FuzzAppendEscaped: escaping any bytes must round-trip through a decoder's unescaping and leave
+// no start code prefix (00 00 00, 00 00 01, 00 00 02) behind.
+func FuzzAppendEscaped(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 1, 2, 3, 0, 0, 3, 0, 0})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 0, 0, 9, 10, 11, 12, 13, 14, 15, 0})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		e := AppendEscaped([]byte{0xAA}, p)[1:]
+		if !bytes.Equal(unescape(e), p) {
+			t.Fatalf("escape %x = %x does not round-trip", p, e)
+		}
+		for _, sc := range [][]byte{{0, 0, 0}, {0, 0, 1}, {0, 0, 2}} {
+			if bytes.Contains(e, sc) {
+				t.Fatalf("escape %x = %x contains %x", p, e, sc)
+			}
+		}
+	})
+}
