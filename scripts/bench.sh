@@ -42,18 +42,20 @@ cat "$big" > /dev/null # warm the page cache
 results=()
 rounds=${ROUNDS:-3}
 run() { # name, command...: the median time of $rounds runs, each after a sync so that no tool
-  # pays for another's dirty pages being written back.
+  # pays for another's dirty pages being written back, and the median CPU time (user + system),
+  # which other jobs on a shared machine disturb far less than the wall-clock time.
   local name=$1; shift
-  local times=() rss=0
+  local times=() cpus=() rss=0
   for ((i = 0; i < rounds; i++)); do
     rm -rf out && mkdir out && sync
-    /usr/bin/time -f "%e %M" -o time.txt "$@" > run.log 2>&1 || { echo "$name failed:" >&2; tail -20 run.log >&2; exit 1; }
-    read -r secs kb < time.txt
-    times+=("$secs"); ((kb > rss)) && rss=$kb
+    /usr/bin/time -f "%e %M %U %S" -o time.txt "$@" > run.log 2>&1 || { echo "$name failed:" >&2; tail -20 run.log >&2; exit 1; }
+    read -r secs kb user sys < time.txt
+    times+=("$secs"); cpus+=("$(echo "$user + $sys" | bc -l)"); ((kb > rss)) && rss=$kb
   done
-  local median
+  local median cpu
   median=$(printf "%s\n" "${times[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p")
-  results+=("$name $median $rss")
+  cpu=$(printf "%s\n" "${cpus[@]}" | sort -n | sed -n "$(( (rounds + 1) / 2 ))p")
+  results+=("$name $median $rss $cpu")
 }
 
 run cp cp "$big" out/copy.mp4
@@ -83,10 +85,10 @@ rm -rf out
 
 cp_secs=$(echo "${results[0]}" | cut -d' ' -f2)
 printf "input: %s (%.0f MB), %s cores\n" "$big" "$(echo "$bytes/1048576" | bc -l)" "$(nproc)"
-printf "%-24s %8s %9s %9s %10s\n" tool seconds MB/s "vs cp" "peak RSS"
+printf "%-24s %8s %9s %9s %10s %8s\n" tool seconds MB/s "vs cp" "peak RSS" "CPU s"
 for r in "${results[@]}"; do
-  read -r name secs rss <<< "$r"
+  read -r name secs rss cpu <<< "$r"
   mbs=$(echo "$bytes/1048576/$secs" | bc -l)
   ratio=$(echo "$cp_secs/$secs" | bc -l)
-  printf "%-24s %8.2f %9.0f %9.2f %7.0f MB\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)"
+  printf "%-24s %8.2f %9.0f %9.2f %7.0f MB %8.2f\n" "$name" "$secs" "$mbs" "$ratio" "$(echo "$rss/1024" | bc -l)" "$cpu"
 done

@@ -47,13 +47,15 @@ const (
 
 // fmp4Track writes one track as a CMAF track: an init segment and one fragment per segment.
 type fmp4Track struct {
-	plan   *plan
-	e      *esTrack
-	cuts   []int
-	bounds []int64 // 90 kHz presentation time of every segment's start, plus the end
-	prefix string  // of the track's file names
-	enc    *cenc.Encryptor
-	init   []byte
+	plan    *plan
+	index   int // in plan.tracks
+	e       *esTrack
+	cuts    []int
+	largest int64   // sample bytes of the largest segment
+	bounds  []int64 // 90 kHz presentation time of every segment's start, plus the end
+	prefix  string  // of the track's file names
+	enc     *cenc.Encryptor
+	init    []byte
 	// The timeline of the TS output, in the track's timescale: the fragment's tfdt is decodeBase
 	// plus the sample's decode time, and composition offsets grow by ctoShift (never negative).
 	decodeBase int64
@@ -108,7 +110,7 @@ func (p *plan) writeFMP4(ctx context.Context, dir string, progress func(float64)
 func (p *plan) newFMP4Track(i int) (*fmp4Track, error) {
 	e := p.tracks[i]
 	t := e.track
-	f := &fmp4Track{plan: p, e: e, cuts: p.cuts[i], bounds: p.starts}
+	f := &fmp4Track{plan: p, index: i, e: e, cuts: p.cuts[i], bounds: p.starts, largest: p.largestSegment(i)}
 	if i > 0 {
 		f.prefix = audioPrefix
 		f.bounds = trackBounds(p.presentationTimes(e), f.cuts, e)
@@ -176,18 +178,12 @@ func (f *fmp4Track) write(ctx context.Context, dir string, r *rendition, report 
 // produce reads segment k's samples into s and encrypts them.
 func (f *fmp4Track) produce(k int, s *fmp4Segment) (*fmp4Segment, error) {
 	if s == nil {
-		s = &fmp4Segment{}
+		s = &fmp4Segment{data: make([]byte, f.largest)}
 	}
 	t := f.e.track
-	first, end := f.cuts[k], len(t.Samples)
-	if k+1 < len(f.cuts) {
-		end = f.cuts[k+1]
-	}
+	first, end := f.plan.segmentSamples(f.index, k)
 	samples := t.Samples[first:end]
-	var size int64
-	for _, x := range samples {
-		size += int64(x.Size)
-	}
+	size := sampleBytes(samples)
 	if int64(cap(s.data)) < size {
 		s.data = make([]byte, size)
 	}

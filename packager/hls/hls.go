@@ -329,18 +329,28 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 		data        []byte
 		sampleBytes int64
 	}
+	all := make([]int, len(p.tracks))
+	for i := range all {
+		all[i] = i
+	}
+	largest := p.largestSegment(all...)
 	workers := make([]*tsWorker, min(runtime.GOMAXPROCS(0), 4))
 	for i := range workers {
 		var err error
 		if workers[i], err = p.newTSWorker(); err != nil {
 			return nil, err
 		}
+		workers[i].samples = make([]byte, largest)
 	}
 	lead := &rendition{target: p.opts.Duration.Seconds()}
 	report := p.progress(progress)
 	n := len(p.cuts[0])
 	var cc ts.Continuity
 	err := pipeline(ctx, n, len(workers), func(w, k int, seg tsSegment) (tsSegment, error) {
+		if seg.data == nil {
+			// Room for the packet headers, PES headers and Annex B/ADTS framing too.
+			seg.data = make([]byte, 0, largest+largest/16+1<<16)
+		}
 		var err error
 		seg.data, seg.sampleBytes, err = p.segment(workers[w], k, seg.data[:0])
 		return seg, err
@@ -467,6 +477,40 @@ func writeFile(dir, name, content string) error {
 	return nil
 }
 
+// segmentSamples returns the samples [first, end) of track i in segment k.
+func (p *plan) segmentSamples(i, k int) (first, end int) {
+	cuts := p.cuts[i]
+	first, end = cuts[k], len(p.tracks[i].track.Samples)
+	if k+1 < len(cuts) {
+		end = cuts[k+1]
+	}
+	return first, end
+}
+
+// largestSegment returns the most sample bytes the given tracks have together in one segment,
+// so that buffers are made once at that size instead of growing segment after segment (which
+// shows as garbage collection and page faults in profiles).
+func (p *plan) largestSegment(tracks ...int) int64 {
+	var largest int64
+	for k := range p.cuts[0] {
+		var n int64
+		for _, i := range tracks {
+			first, end := p.segmentSamples(i, k)
+			n += sampleBytes(p.tracks[i].track.Samples[first:end])
+		}
+		largest = max(largest, n)
+	}
+	return largest
+}
+
+func sampleBytes(samples []demux.Sample) int64 {
+	var n int64
+	for _, s := range samples {
+		n += int64(s.Size)
+	}
+	return n
+}
+
 // segment appends segment k's packets to dst: PAT and PMT, then the PES packets of both tracks
 // interleaved in decode order. It returns dst and the sample bytes consumed.
 func (p *plan) segment(w *tsWorker, k int, dst []byte) ([]byte, int64, error) {
@@ -479,14 +523,9 @@ func (p *plan) segment(w *tsWorker, k int, dst []byte) ([]byte, int64, error) {
 	spans := make([]span, len(w.tracks))
 	var size int64
 	for i, e := range w.tracks {
-		first, end := p.cuts[i][k], len(e.track.Samples)
-		if k+1 < len(p.cuts[i]) {
-			end = p.cuts[i][k+1]
-		}
+		first, end := p.segmentSamples(i, k)
 		spans[i] = span{e: e, first: first, end: end}
-		for _, s := range e.track.Samples[first:end] {
-			size += int64(s.Size)
-		}
+		size += sampleBytes(e.track.Samples[first:end])
 	}
 	if int64(cap(w.samples)) < size {
 		w.samples = make([]byte, size)
