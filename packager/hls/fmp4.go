@@ -1,7 +1,6 @@
 package hls
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -165,7 +164,7 @@ func (f *fmp4Track) write(ctx context.Context, dir string, r *rendition, report 
 	produce := func(_, k int, s *fmp4Segment) (*fmp4Segment, error) { return f.produce(k, s) }
 	return pipeline(ctx, n, 1, produce, func(k int, s *fmp4Segment) error {
 		name := fmt.Sprintf("%s%d.m4s", f.prefix, f.plan.opts.Sequence+k)
-		size, err := writeFragment(filepath.Join(dir, name), s)
+		size, err := createFile(filepath.Join(dir, name), func(w io.Writer) error { return cmaf.WriteSegment(w, &s.seg, s.data) })
 		if err != nil {
 			return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
 		}
@@ -210,33 +209,4 @@ func (f *fmp4Track) produce(k int, s *fmp4Segment) (*fmp4Segment, error) {
 		s.seg.Samples = append(s.seg.Samples, smp)
 	}
 	return s, nil
-}
-
-// writeFragment writes one media segment file and returns its size.
-func writeFragment(path string, s *fmp4Segment) (int64, error) {
-	file, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	bw := bufio.NewWriterSize(file, 64<<10)
-	w := &countingWriter{w: bw}
-	err = cmaf.WriteSegment(w, &s.seg, s.data)
-	if err == nil {
-		err = bw.Flush()
-	}
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	return w.n, err
-}
-
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(b []byte) (int, error) {
-	n, err := c.w.Write(b)
-	c.n += int64(n)
-	return n, err
 }

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -360,7 +361,7 @@ func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*
 			seg.data = p.encryptSegment(seg.data, p.opts.Sequence+k)
 		}
 		name := fmt.Sprintf("%d.ts", p.opts.Sequence+k)
-		if err := os.WriteFile(filepath.Join(dir, name), seg.data, 0o644); err != nil {
+		if _, err := createFile(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(seg.data); return err }); err != nil {
 			return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
 		}
 		lead.add(name, int64(len(seg.data)), float64(p.starts[k+1]-p.starts[k])/ts.ClockRate, k == n-1)
