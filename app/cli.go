@@ -110,6 +110,7 @@ var packageFlags = append([]flagSpec{
 	{names: []string{"--widevine-provider"}, value: "NAME", help: "provider name in the Widevine PSSH (default drmpack)"},
 	{names: []string{"--hls-method"}, value: "sample-aes|aes-128", help: "HLS encryption: FairPlay SAMPLE-AES (default) or whole-segment AES-128"},
 	{names: []string{"--hls-key-uri"}, value: "URI", help: "EXT-X-KEY URI ({kid} = KID in hex); skd:// keeps FairPlay signalling, others are clear-key (default skd://<base64 KID>)"},
+	{names: []string{"--hls-segments"}, value: "ts|fmp4", help: "HLS segments: MPEG-TS (default) or fMP4 (CMAF, cbcs, EXT-X-MAP; with --hls-method sample-aes)"},
 	{names: []string{"--hls-duration"}, value: "SECONDS", help: "HLS target segment duration, split on keyframes (default 10)"},
 	{names: []string{"--concurrency"}, value: "N", help: "jobs packaged at once (default 1)"},
 	{names: []string{"--json"}, bool: true, help: "print one JSON result line per job on stdout"},
@@ -301,6 +302,11 @@ func packageOptions(p parsedArgs) (packager.Options, int, error) {
 	if v := p.get("--hls-method"); v != "" {
 		if opts.HLS.Method, err = hls.ParseMethod(v); err != nil {
 			return opts, 0, errcode.New(errcode.InvalidArgument, "--hls-method: %v", err)
+		}
+	}
+	if v := p.get("--hls-segments"); v != "" {
+		if opts.HLS.Segments, err = hls.ParseSegmentFormat(v); err != nil {
+			return opts, 0, errcode.New(errcode.InvalidArgument, "--hls-segments: %v", err)
 		}
 	}
 	opts.HLS.KeyURI = p.get("--hls-key-uri")

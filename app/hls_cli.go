@@ -20,12 +20,13 @@ var hlsFlags = []flagSpec{
 	{names: []string{"--sequence"}, value: "N", help: "number of the first segment (default 0)"},
 	{names: []string{"--index-ver"}, value: "1|3", help: "playlist version: 3 = EXT-X-VERSION:3 and EXTINF with 3 decimals, 1 = no tag, integers (default 3)"},
 	{names: []string{"--alternates"}, bool: true, help: "index.m3u8 becomes a master playlist naming playlist.m3u8"},
+	{names: []string{"--segments"}, value: "ts|fmp4", help: "segment format: MPEG-TS N.ts (default) or fMP4 init.mp4 + N.m4s"},
 }
 
 // hlsCommand runs `drmpack hls IN -o DIR`: the media server's MP4 HLS / MP3 HLS (clear) as a
 // file operation.
 func hlsCommand(args []string, stdout, stderr io.Writer) int {
-	const usage = "usage: drmpack hls IN -o DIR [--duration 10] [--sequence 0] [--index-ver 3] [--alternates]"
+	const usage = "usage: drmpack hls IN -o DIR [--duration 10] [--sequence 0] [--index-ver 3] [--alternates] [--segments ts|fmp4]"
 	if len(args) == 0 {
 		return usageError(stderr, errcode.New(errcode.NoArguments, usage))
 	}
@@ -50,6 +51,11 @@ func hlsCommand(args []string, stdout, stderr io.Writer) int {
 	if v := p.get("--index-ver"); v != "" {
 		if opts.IndexVersion, err = strconv.Atoi(v); err != nil || (opts.IndexVersion != 1 && opts.IndexVersion != 3) {
 			return usageError(stderr, errcode.New(errcode.InvalidArgument, "--index-ver %q: want 1 or 3", v))
+		}
+	}
+	if v := p.get("--segments"); v != "" {
+		if opts.Segments, err = hls.ParseSegmentFormat(v); err != nil {
+			return usageError(stderr, errcode.New(errcode.InvalidArgument, "--segments: %v", err))
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

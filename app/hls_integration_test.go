@@ -105,6 +105,7 @@ func TestHLSDecodesToSourceFrames(t *testing.T) {
 		sampleAES bool // Apple's format covers H.264, AAC, AC-3 and E-AC-3 only
 	}{
 		{"h264_aac_moov_end.mp4", true, true},
+		{"long_gop.mp4", true, true}, // keyframes 12 s apart, beyond the 10-s target
 		{"hevc_aac.mp4", true, false},
 		{"h264_ac3_kor.mp4", true, true},
 		{"audio.m4a", false, true},
@@ -194,6 +195,22 @@ func TestHLSPlaylistSettings(t *testing.T) {
 	// The frames survive any setting.
 	if got, want := mediatest.VideoFrames(t, o.url, ""), mediatest.VideoFrames(t, src, ""); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("video frames differ from the source (%d vs %d)", len(got), len(want))
+	}
+}
+
+// TestHLSLongGOP: with keyframes 12 s apart and the default 10-s Duration, every keyframe starts
+// a segment (none can be shorter), the 6-s rest stays one segment, and TARGETDURATION covers the
+// longest. Frames are TestHLSDecodesToSourceFrames's subject.
+func TestHLSLongGOP(t *testing.T) {
+	o := packageHLS(t, filepath.Join(mediatest.Media(t), "long_gop.mp4"), "")
+	b, err := os.ReadFile(filepath.Join(o.dir, "index.m3u8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:12\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
+		"#EXTINF:12.000,\n0.ts\n#EXTINF:12.000,\n1.ts\n#EXTINF:6.000,\n2.ts\n#EXT-X-ENDLIST\n"
+	if string(b) != want {
+		t.Fatalf("index.m3u8:\n%s\nwant:\n%s", b, want)
 	}
 }
 

@@ -11,30 +11,36 @@ import (
 
 // TestHLSPlaysInHLSJS plays clear, AES-128 and SAMPLE-AES outputs with hls.js in headless
 // Chromium; hls.js fetches the clear key from the loopback server and decrypts both methods
-// itself. Any player warning fails the test.
+// itself. Any player warning fails the test. (hls.js decrypts fMP4 SAMPLE-AES only through EME
+// with a key system configured; TestHLSFMP4PlaysInShaka plays that output.)
 func TestHLSPlaysInHLSJS(t *testing.T) {
 	media := mediatest.Media(t)
 	cases := []struct {
 		method, file string
 		audioOnly    bool
+		extra        []string
 	}{
-		{"", "h264_aac_moov_end.mp4", false},
-		{"aes-128", "h264_aac.mp4", false},
-		{"sample-aes", "h264_aac_moov_end.mp4", false},
-		{"", "audio.mp3", true},
-		{"sample-aes", "audio.m4a", true},
+		{"", "h264_aac_moov_end.mp4", false, nil},
+		{"aes-128", "h264_aac.mp4", false, nil},
+		{"sample-aes", "h264_aac_moov_end.mp4", false, nil},
+		{"", "audio.mp3", true, nil},
+		{"sample-aes", "audio.m4a", true, nil},
+		{"", "h264_aac_moov_end.mp4", false, []string{"--segments", "fmp4"}}, // EXT-X-MAP, separate audio rendition
 	}
 	for _, c := range cases {
 		name := c.method
 		if name == "" {
 			name = "clear"
 		}
+		if c.extra != nil {
+			name += "/fmp4"
+		}
 		t.Run(name+"/"+c.file, func(t *testing.T) {
 			duration := "--hls-duration"
 			if c.method == "" {
 				duration = "--duration"
 			}
-			o := packageHLS(t, filepath.Join(media, c.file), c.method, duration, "2")
+			o := packageHLS(t, filepath.Join(media, c.file), c.method, append([]string{duration, "2"}, c.extra...)...)
 			res := playtest.PlayHLS(t, o.dir, "index.m3u8", playtest.Options{AudioOnly: c.audioOnly})
 			if !res.OK || len(unexpectedWarnings(res.Warnings)) > 0 {
 				t.Fatalf("%s: playback failed: errors %q warnings %q\n%s", res.Player, res.Errors, res.Warnings, res.Raw)

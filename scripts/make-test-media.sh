@@ -35,6 +35,10 @@ cp h264_aac.mp4 "한글 제목 01.mp4"
 "${ff[@]}" -i h264_aac_moov_end.mp4 -f lavfi -i "$audio" -map 0:v -map 1:a -c:v copy -c:a ac3 -b:a 192k \
   "${exact[@]}" -metadata:s:a:0 language=kor -shortest -movflags +faststart h264_ac3_kor.mp4
 "${ff[@]}" -f lavfi -i "$audio" -c:a eac3 -b:a 128k "${exact[@]}" -movflags +faststart audio_eac3.mp4
+# Long GOPs: a keyframe every 12 s, longer than the 10-s default segment target; 30 s, moov last.
+"${ff[@]}" -f lavfi -i "testsrc2=s=320x180:r=25:d=30" -f lavfi -i "${audio/d=${dur}/d=30}" -c:v libx264 -threads 1 \
+  -preset veryfast -profile:v high -pix_fmt yuv420p -crf 30 -g 300 -keyint_min 300 -sc_threshold 0 -bf 3 \
+  "${aac[@]}" "${exact[@]}" -shortest long_gop.mp4
 # VBR MP3 with an ID3v2.3 tag (a Korean title) and a Xing/LAME header.
 "${ff[@]}" -f lavfi -i "${audio/s=48000/s=44100}" -c:a libmp3lame -q:a 4 "${exact[@]}" -id3v2_version 3 \
   -metadata title="미리 듣기" -write_xing 1 audio_vbr_id3.mp3

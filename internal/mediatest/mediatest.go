@@ -79,23 +79,35 @@ func Main(m *testing.M) {
 // cenc/cbcs only when it reaches the fragments through a sidx.
 func JoinDASH(t testing.TB, repDir string, timescale uint32) string {
 	t.Helper()
-	init, err := os.ReadFile(filepath.Join(repDir, "init.mp4"))
+	var segs []string
+	for i := 1; ; i++ {
+		seg := filepath.Join(repDir, fmt.Sprintf("%d.m4s", i))
+		if _, err := os.Stat(seg); os.IsNotExist(err) {
+			break
+		}
+		segs = append(segs, seg)
+	}
+	return JoinFragments(t, filepath.Base(repDir)+".mp4", timescale, filepath.Join(repDir, "init.mp4"), segs)
+}
+
+// JoinFragments is JoinDASH for any init segment and list of media segment files (such as an
+// HLS fMP4 playlist's EXT-X-MAP and segments); it writes name in a temporary folder.
+func JoinFragments(t testing.TB, name string, timescale uint32, initPath string, segPaths []string) string {
+	t.Helper()
+	init, err := os.ReadFile(initPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var segs [][]byte
-	for i := 1; ; i++ {
-		b, err := os.ReadFile(filepath.Join(repDir, fmt.Sprintf("%d.m4s", i)))
-		if os.IsNotExist(err) {
-			break
-		}
+	for _, p := range segPaths {
+		b, err := os.ReadFile(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		segs = append(segs, b)
 	}
 	if len(segs) == 0 {
-		t.Fatalf("no media segments in %s", repDir)
+		t.Fatalf("no media segments to join to %s", initPath)
 	}
 	sidx := &mp4.SidxBox{Version: 1, ReferenceID: 1, Timescale: timescale}
 	for _, s := range segs {
@@ -110,7 +122,7 @@ func JoinDASH(t testing.TB, repDir string, timescale uint32) string {
 	for _, s := range segs {
 		buf.Write(s)
 	}
-	out := filepath.Join(t.TempDir(), filepath.Base(repDir)+".mp4")
+	out := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -176,12 +176,16 @@ func PlayDASH(t testing.TB, dir, manifest string, keys map[string]string, opts O
 	return play(t, "mpd", dir, manifest, keys, opts)
 }
 
-// PlayHLS plays an HLS playlist (a path relative to dir) with hls.js, which fetches the keys of
-// AES-128 and SAMPLE-AES outputs from their EXT-X-KEY URIs: give those a clear-key URI that dir
-// serves (a relative one such as "key.bin").
+// PlayHLS plays an HLS playlist (a path relative to dir) with hls.js, or with shaka-player when
+// opts.Player is Shaka. Both fetch the keys of encrypted outputs from their EXT-X-KEY URIs: give
+// those a clear-key URI that dir serves (a relative one such as "key.bin"). hls.js decrypts
+// AES-128 and MPEG-TS SAMPLE-AES itself; shaka-player plays fMP4 SAMPLE-AES (cbcs) with an
+// identity key through ClearKey EME.
 func PlayHLS(t testing.TB, dir, playlist string, opts Options) Result {
 	t.Helper()
-	opts.Player = HLSJS
+	if opts.Player == "" {
+		opts.Player = HLSJS
+	}
 	return play(t, "src", dir, playlist, nil, opts)
 }
 

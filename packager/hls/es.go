@@ -87,6 +87,17 @@ func newESTrack(m *demux.Media, t *demux.Track, sampleAES bool) (*esTrack, error
 	return e, nil
 }
 
+// clone returns a copy of e for another goroutine: shared read-only tables, its own scratch
+// space and encrypter.
+func (e *esTrack) clone() *esTrack {
+	c := *e
+	c.nals = nil
+	if e.enc != nil {
+		c.enc = e.enc.Clone()
+	}
+	return &c
+}
+
 func (e *esTrack) setupVideo(se *mp4.VisualSampleEntryBox, sampleAES bool) error {
 	e.stream = ts.Stream{PID: videoPID, StreamID: ts.StreamIDVideo}
 	switch {

@@ -10,9 +10,12 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"drmpack/packager/demux"
@@ -66,6 +69,8 @@ type Options struct {
 	KeyURI string
 	// TrackTypes classes video by height for the key lookup (zero: the key services' defaults).
 	TrackTypes keys.Thresholds
+	// Segments is the segment container: MPEG-TS (the zero value) or fMP4 (CMAF, cbcs).
+	Segments SegmentFormat
 }
 
 // Result describes what Package wrote (never key material).
@@ -106,6 +111,9 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 	if err != nil {
 		return nil, err
 	}
+	if opts.Segments == FMP4 {
+		return p.writeFMP4(ctx, dir, progress)
+	}
 	return p.write(ctx, dir, progress)
 }
 
@@ -121,23 +129,27 @@ func checkOptions(opts Options) error {
 	if opts.Sequence < 0 {
 		return errcode.New(errcode.InvalidArgument, "HLS sequence %d must not be negative", opts.Sequence)
 	}
+	if opts.Segments != TS && opts.Segments != FMP4 {
+		return errcode.New(errcode.InvalidArgument, "unknown HLS segment format %q", opts.Segments)
+	}
 	return nil
 }
 
 // plan is one packaging run: tracks, cuts, key.
 type plan struct {
-	media  *demux.Media
-	opts   Options
-	video  *esTrack // nil for audio-only inputs
-	audio  *esTrack
-	tracks []*esTrack // video first
-	mux    *ts.Muxer
-	cuts   [][]int // per track: first sample of every segment
-	starts []int64 // presentation time (90 kHz) of every segment's start, plus the end
-	key    keyTag
-	kid    keys.KID
-	block  cipher.Block // AES-128 whole-segment encryption
-	base   int64        // 90 kHz time of presentation 0
+	media   *demux.Media
+	opts    Options
+	video   *esTrack // nil for audio-only inputs
+	audio   *esTrack
+	tracks  []*esTrack  // video first
+	streams []ts.Stream // of the program, video first
+	cuts    [][]int     // per track: first sample of every segment
+	starts  []int64     // presentation time (90 kHz) of every segment's start, plus the end
+	key     keyTag
+	kid     keys.KID
+	cbcs    keys.Key     // the content key of fMP4 SAMPLE-AES (cbcs) segments
+	block   cipher.Block // AES-128 whole-segment encryption
+	base    int64        // 90 kHz time of presentation 0
 	// iframes are the keyframes' PES packets in the segments, for I-frame playlists.
 	iframes []iframe
 }
@@ -154,7 +166,8 @@ func newPlan(m *demux.Media, opts Options) (*plan, error) {
 		if *e != nil || len(t.Samples) == 0 {
 			continue // one video and one audio stream per program
 		}
-		es, err := newESTrack(m, t, opts.Method == SampleAES)
+		// fMP4 tracks are encrypted as CMAF samples; only TS carries Apple's SAMPLE-AES streams.
+		es, err := newESTrack(m, t, opts.Method == SampleAES && opts.Segments == TS)
 		if err != nil {
 			return nil, errcode.New(errcode.InvalidArgument, "%s cannot be packaged for HLS: %v", filepath.Base(m.Path), err)
 		}
@@ -171,15 +184,12 @@ func newPlan(m *demux.Media, opts Options) (*plan, error) {
 	if err := p.setupKey(); err != nil {
 		return nil, err
 	}
-	streams := make([]ts.Stream, len(p.tracks))
-	for i, e := range p.tracks {
-		streams[i] = e.stream
+	for _, e := range p.tracks {
+		p.streams = append(p.streams, e.stream)
 	}
-	mux, err := ts.NewMuxer(streams, p.tracks[0].stream.PID)
-	if err != nil {
-		return nil, errcode.New(errcode.InvalidArgument, "%v", err)
+	if _, err := p.newTSWorker(); err != nil {
+		return nil, err
 	}
-	p.mux = mux
 	p.base = timeBase
 	for _, e := range p.tracks {
 		// Samples before an edit list's start would fall before the clock's origin.
@@ -193,6 +203,9 @@ func newPlan(m *demux.Media, opts Options) (*plan, error) {
 func (p *plan) setupKey() error {
 	if p.opts.Method == Clear {
 		return nil
+	}
+	if p.opts.Method == AES128 && p.opts.Segments == FMP4 {
+		return errcode.New(errcode.InvalidArgument, "--hls-method aes-128 encrypts MPEG-TS segments; fMP4 segments are encrypted with sample-aes (cbcs)")
 	}
 	tt := keys.Audio
 	if p.video != nil {
@@ -214,6 +227,12 @@ func (p *plan) setupKey() error {
 		}
 		if uri == "" {
 			uri = key.KID.SKD()
+		}
+		if p.opts.Segments == FMP4 {
+			// The IV travels in each track's tenc (cbcs constant IV), not in the playlist.
+			p.key = keyTag{Method: "SAMPLE-AES", URI: uri}
+			p.cbcs = key
+			break
 		}
 		if len(key.IV) == 0 {
 			if _, err := rand.Read(iv[:]); err != nil {
@@ -305,77 +324,175 @@ func to90k(v int64, timescale uint32) int64 {
 	return q
 }
 
-// write produces the segments and playlists.
+// tsWorker is what one segment-making goroutine owns: copies of the tracks with their own
+// scratch space and encrypters, a muxer, and a buffer for sample data.
+type tsWorker struct {
+	tracks  []*esTrack
+	mux     *ts.Muxer
+	samples []byte
+	// iframes are the keyframes of the segment last made, offsets within it.
+	iframes []iframe
+}
+
+func (p *plan) newTSWorker() (*tsWorker, error) {
+	w := &tsWorker{}
+	for _, e := range p.tracks {
+		w.tracks = append(w.tracks, e.clone())
+	}
+	mux, err := ts.NewMuxer(p.streams, p.streams[0].PID)
+	if err != nil {
+		return nil, errcode.New(errcode.InvalidArgument, "%v", err)
+	}
+	w.mux = mux
+	return w, nil
+}
+
+// write produces the MPEG-TS segments and the playlists. Segments are muxed and encrypted on
+// one goroutine per CPU (up to 4) while earlier ones are written; each worker's muxer numbers
+// packets from its own counters, and the writing stage renumbers them in segment order.
 func (p *plan) write(ctx context.Context, dir string, progress func(float64)) (*Result, error) {
-	var total, done int64
+	type tsSegment struct {
+		data        []byte
+		sampleBytes int64
+		iframes     []iframe
+	}
+	all := make([]int, len(p.tracks))
+	for i := range all {
+		all[i] = i
+	}
+	largest := p.largestSegment(all...)
+	workers := make([]*tsWorker, min(runtime.GOMAXPROCS(0), 4))
+	for i := range workers {
+		var err error
+		if workers[i], err = p.newTSWorker(); err != nil {
+			return nil, err
+		}
+		workers[i].samples = make([]byte, largest)
+	}
+	lead := &segmentList{target: p.opts.Duration.Seconds()}
+	report := p.progress(progress)
+	n := len(p.cuts[0])
+	var cc ts.Continuity
+	err := pipeline(ctx, n, len(workers), func(w, k int, seg tsSegment) (tsSegment, error) {
+		if seg.data == nil {
+			// Room for the packet headers, PES headers and Annex B/ADTS framing too.
+			seg.data = make([]byte, 0, largest+largest/16+1<<16)
+		}
+		var err error
+		seg.data, seg.sampleBytes, err = p.segment(workers[w], k, seg.data[:0])
+		seg.iframes = append(seg.iframes[:0], workers[w].iframes...)
+		return seg, err
+	}, func(k int, seg tsSegment) error {
+		cc.Renumber(seg.data)
+		p.iframes = append(p.iframes, seg.iframes...)
+		if p.block != nil {
+			seg.data = p.encryptSegment(seg.data, p.opts.Sequence+k)
+		}
+		name := fmt.Sprintf("%d.ts", p.opts.Sequence+k)
+		if _, err := createFile(filepath.Join(dir, name), func(w io.Writer) error { _, err := w.Write(seg.data); return err }); err != nil {
+			return errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
+		}
+		lead.add(name, int64(len(seg.data)), float64(p.starts[k+1]-p.starts[k])/ts.ClockRate, k == n-1)
+		report(seg.sampleBytes)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.finish(dir, []*segmentList{lead})
+}
+
+// progress returns a concurrency-safe reporter of sample bytes written, as fractions of all.
+func (p *plan) progress(progress func(float64)) func(int64) {
+	var total int64
 	for _, e := range p.tracks {
 		for _, s := range e.track.Samples {
 			total += int64(s.Size)
 		}
 	}
-	res := &Result{Method: string(p.opts.Method), Segments: len(p.cuts[0]), key: p.key}
+	var mu sync.Mutex
+	var done int64
+	return func(n int64) {
+		if progress == nil || total == 0 {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done += n
+		progress(float64(done) / float64(total))
+	}
+}
+
+// segmentList collects the entries and bit rates of one media playlist as its segments are written.
+type segmentList struct {
+	playlist string  // file name of the media playlist
+	init     string  // fMP4 init segment (EXT-X-MAP); "" for MPEG-TS
+	target   float64 // the Duration setting, seconds
+	entries  []segmentEntry
+	bytes    int64 // of all segments
+	peak     int64 // bit rate of the largest segment
+}
+
+// add records a written segment of d seconds.
+func (r *segmentList) add(name string, size int64, d float64, last bool) {
+	r.entries = append(r.entries, segmentEntry{URI: name, Duration: float64(int64(d*1000+0.5)) / 1000})
+	r.bytes += size
+	// A short last segment would inflate the peak; it counts only when it is the only one.
+	if d > 0 && (!last || len(r.entries) == 1 || d >= r.target/2) {
+		r.peak = max(r.peak, int64(float64(size)*8/d))
+	}
+}
+
+// finish writes the playlists of the renditions (the leading track's first) and describes the
+// output. A second segmentList (fMP4's separate audio) needs a master playlist, as Alternates does.
+func (p *plan) finish(dir string, rends []*segmentList) (*Result, error) {
+	res := &Result{Method: string(p.opts.Method), Segments: len(rends[0].entries), Index: IndexName, key: p.key}
 	if p.opts.Method != Clear {
 		res.KID, res.KeyURI = p.kid.UUID(), p.key.URI
 	}
-	entries := make([]segmentEntry, len(p.cuts[0]))
-	var seg, sampleBuf []byte
-	var peak, bytesTotal int64
-	for k := range p.cuts[0] {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		var n int64
-		var err error
-		seg, sampleBuf, n, err = p.segment(k, seg[:0], sampleBuf)
-		if err != nil {
-			return nil, err
-		}
-		seq := p.opts.Sequence + k
-		if p.block != nil {
-			seg = p.encryptSegment(seg, seq)
-		}
-		name := fmt.Sprintf("%d.ts", seq)
-		if err := os.WriteFile(filepath.Join(dir, name), seg, 0o644); err != nil {
-			return nil, errcode.Wrap(errcode.CreateNoSpace, err, "write "+name)
-		}
-		res.Files = append(res.Files, name)
-		d := float64(p.starts[k+1]-p.starts[k]) / ts.ClockRate
-		entries[k] = segmentEntry{URI: name, Duration: float64(int64(d*1000+0.5)) / 1000}
-		bytesTotal += int64(len(seg))
-		// A short last segment would inflate the peak; it counts only when it is the only one.
-		if d > 0 && (k < len(entries)-1 || len(entries) == 1 || d >= p.opts.Duration.Seconds()/2) {
-			peak = max(peak, int64(float64(len(seg))*8/d))
-		}
-		done += n
-		if progress != nil && total > 0 {
-			progress(float64(done) / float64(total))
-		}
-	}
 	duration := float64(p.starts[len(p.starts)-1]-p.starts[0]) / ts.ClockRate
 	res.Duration = duration
-	res.Bandwidth = peak
+	var bytesTotal int64
+	for _, r := range rends {
+		for _, e := range r.entries {
+			res.Files = append(res.Files, e.URI)
+		}
+		if r.init != "" {
+			res.Files = append(res.Files, r.init)
+		}
+		res.Bandwidth += r.peak
+		bytesTotal += r.bytes
+	}
 	if duration > 0 {
 		res.AverageBandwidth = int64(float64(bytesTotal) * 8 / duration)
 	}
 	for _, e := range p.tracks {
 		res.Codecs = append(res.Codecs, e.codecs)
 	}
-	media := mediaPlaylist(entries, p.opts.Sequence, p.opts.IndexVersion, p.key)
-	res.Index = IndexName
-	if p.opts.Alternates {
-		if err := writeFile(dir, AlternatesName, media); err != nil {
+	master := p.opts.Alternates || len(rends) > 1
+	rends[0].playlist = IndexName
+	if master {
+		rends[0].playlist = AlternatesName
+	}
+	for _, r := range rends {
+		if err := writeFile(dir, r.playlist, mediaPlaylist(r.entries, p.opts.Sequence, p.opts.IndexVersion, p.key, r.init)); err != nil {
 			return nil, err
 		}
-		v := variant{URI: AlternatesName, Bandwidth: res.Bandwidth, AverageBandwidth: res.AverageBandwidth, Codecs: res.Codecs}
-		if p.video != nil {
-			t := p.video.track
-			v.Width, v.Height = t.Width, t.Height
-			v.FrameRate = frameRate(t)
-		}
-		media = masterPlaylist(v, p.opts.IndexVersion, p.key)
-		res.Files = append(res.Files, AlternatesName)
+		res.Files = append(res.Files, r.playlist)
 	}
-	if err := writeFile(dir, IndexName, media); err != nil {
+	if !master {
+		return res, nil
+	}
+	v := variant{URI: AlternatesName, Bandwidth: res.Bandwidth, AverageBandwidth: res.AverageBandwidth, Codecs: res.Codecs}
+	if p.video != nil {
+		t := p.video.track
+		v.Width, v.Height = t.Width, t.Height
+		v.FrameRate = frameRate(t)
+	}
+	if len(rends) > 1 {
+		v.Audio = rends[1].playlist
+	}
+	if err := writeFile(dir, IndexName, masterPlaylist(v, p.opts.IndexVersion, p.key)); err != nil {
 		return nil, err
 	}
 	res.Files = append(res.Files, IndexName)
@@ -389,32 +506,60 @@ func writeFile(dir, name, content string) error {
 	return nil
 }
 
+// segmentSamples returns the samples [first, end) of track i in segment k.
+func (p *plan) segmentSamples(i, k int) (first, end int) {
+	cuts := p.cuts[i]
+	first, end = cuts[k], len(p.tracks[i].track.Samples)
+	if k+1 < len(cuts) {
+		end = cuts[k+1]
+	}
+	return first, end
+}
+
+// largestSegment returns the most sample bytes the given tracks have together in one segment,
+// so that buffers are made once at that size instead of growing segment after segment (which
+// shows as garbage collection and page faults in profiles).
+func (p *plan) largestSegment(tracks ...int) int64 {
+	var largest int64
+	for k := range p.cuts[0] {
+		var n int64
+		for _, i := range tracks {
+			first, end := p.segmentSamples(i, k)
+			n += sampleBytes(p.tracks[i].track.Samples[first:end])
+		}
+		largest = max(largest, n)
+	}
+	return largest
+}
+
+func sampleBytes(samples []demux.Sample) int64 {
+	var n int64
+	for _, s := range samples {
+		n += int64(s.Size)
+	}
+	return n
+}
+
 // segment appends segment k's packets to dst: PAT and PMT, then the PES packets of both tracks
-// interleaved in decode order. buf is scratch space for sample data; it returns both grown, and
-// the sample bytes consumed.
-func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
+// interleaved in decode order. It returns dst and the sample bytes consumed.
+func (p *plan) segment(w *tsWorker, k int, dst []byte) ([]byte, int64, error) {
 	type span struct {
 		e          *esTrack
 		first, end int
 		data       []byte
 		offsets    []int
 	}
-	spans := make([]span, len(p.tracks))
+	spans := make([]span, len(w.tracks))
 	var size int64
-	for i, e := range p.tracks {
-		first, end := p.cuts[i][k], len(e.track.Samples)
-		if k+1 < len(p.cuts[i]) {
-			end = p.cuts[i][k+1]
-		}
+	for i, e := range w.tracks {
+		first, end := p.segmentSamples(i, k)
 		spans[i] = span{e: e, first: first, end: end}
-		for _, s := range e.track.Samples[first:end] {
-			size += int64(s.Size)
-		}
+		size += sampleBytes(e.track.Samples[first:end])
 	}
-	if int64(cap(buf)) < size {
-		buf = make([]byte, size)
+	if int64(cap(w.samples)) < size {
+		w.samples = make([]byte, size)
 	}
-	buf = buf[:size]
+	buf := w.samples[:size]
 	pos := 0
 	for i := range spans {
 		s := &spans[i]
@@ -426,10 +571,11 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 		s.data = buf[pos : pos+n]
 		pos += n
 		if err := p.media.ReadSamples(samples, s.data); err != nil {
-			return nil, nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
+			return nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
 		}
 	}
-	dst = p.mux.WriteTables(dst)
+	w.iframes = w.iframes[:0]
+	dst = w.mux.WriteTables(dst)
 	var payload []byte
 	next := make([]int, len(spans))   // next sample per span
 	offset := make([]int, len(spans)) // its byte offset in span data
@@ -461,7 +607,7 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 			sm := e.track.Samples[i]
 			payload, err = e.appendFrame(payload, s.data[offset[pick]:offset[pick]+int(sm.Size)], sm.Sync)
 			if err != nil {
-				return nil, nil, 0, errcode.New(errcode.InvalidArgument, "track %d sample %d: %v", e.track.ID, i+1, err)
+				return nil, 0, errcode.New(errcode.InvalidArgument, "track %d sample %d: %v", e.track.ID, i+1, err)
 			}
 			offset[pick] += int(sm.Size)
 			i++
@@ -476,15 +622,15 @@ func (p *plan) segment(k int, dst, buf []byte) ([]byte, []byte, int64, error) {
 		}
 		next[pick] = i
 		start := len(dst)
-		dst = p.mux.WritePES(dst, ts.PES{
+		dst = w.mux.WritePES(dst, ts.PES{
 			PID: e.stream.PID, PTS: pts, DTS: pickDTS, PCR: max(pickDTS-pcrLead, 0),
 			RandomAccess: e.track.Samples[next[pick]-1].Sync || !e.isVideo(), Payload: payload,
 		})
 		if e.isVideo() && e.track.Samples[next[pick]-1].Sync {
-			p.iframes = append(p.iframes, iframe{segment: k, offset: start, size: len(dst) - start, pts: pts})
+			w.iframes = append(w.iframes, iframe{segment: k, offset: start, size: len(dst) - start, pts: pts})
 		}
 	}
-	return dst, buf, size, nil
+	return dst, size, nil
 }
 
 // decodeTime is sample i's 90 kHz decode time.

@@ -50,7 +50,7 @@ func NewOnDemand(m *demux.Media, opts Options, uri func(seq int) string) (*OnDem
 			peak = max(peak, int64(float64(bytes)*8/d))
 		}
 	}
-	media := mediaPlaylist(o.entries, opts.Sequence, opts.IndexVersion, keyTag{})
+	media := mediaPlaylist(o.entries, opts.Sequence, opts.IndexVersion, keyTag{}, "")
 	if !opts.Alternates {
 		o.index = media
 		return o, nil
@@ -132,15 +132,10 @@ func (o *OnDemand) Segment(seq int) ([]byte, error) {
 	// each from counters at 0.
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	streams := make([]ts.Stream, len(o.p.tracks))
-	for i, e := range o.p.tracks {
-		streams[i] = e.stream
-	}
-	mux, err := ts.NewMuxer(streams, o.p.tracks[0].stream.PID)
+	w, err := o.p.newTSWorker()
 	if err != nil {
 		return nil, fmt.Errorf("hls: %w", err)
 	}
-	o.p.mux = mux
-	seg, _, _, err := o.p.segment(k, nil, nil)
+	seg, _, err := o.p.segment(w, k, nil)
 	return seg, err
 }

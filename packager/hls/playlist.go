@@ -58,15 +58,20 @@ func extinf(d float64, indexVersion int) string {
 }
 
 // mediaPlaylist renders a VOD media playlist. The target duration is the largest EXTINF rounded
-// to the nearest integer, as RFC 8216 4.3.3.1 requires.
-func mediaPlaylist(segs []segmentEntry, sequence, indexVersion int, key keyTag) string {
+// to the nearest integer, as RFC 8216 4.3.3.1 requires. mapURI names the init segment of fMP4
+// segments (EXT-X-MAP, which needs version 6); "" for MPEG-TS.
+func mediaPlaylist(segs []segmentEntry, sequence, indexVersion int, key keyTag, mapURI string) string {
 	target := 1
 	for _, s := range segs {
 		target = max(target, int(math.Round(s.Duration)))
 	}
 	var b strings.Builder
 	b.WriteString("#EXTM3U\n")
-	if v := key.version(indexVersion); v > 0 {
+	v := key.version(indexVersion)
+	if mapURI != "" {
+		v = max(v, 6)
+	}
+	if v > 0 {
 		fmt.Fprintf(&b, "#EXT-X-VERSION:%d\n", v)
 	}
 	fmt.Fprintf(&b, "#EXT-X-TARGETDURATION:%d\n", target)
@@ -74,6 +79,9 @@ func mediaPlaylist(segs []segmentEntry, sequence, indexVersion int, key keyTag) 
 	b.WriteString("#EXT-X-PLAYLIST-TYPE:VOD\n")
 	if key.Method != "" {
 		fmt.Fprintf(&b, "#EXT-X-KEY:%s\n", key.attributes())
+	}
+	if mapURI != "" {
+		fmt.Fprintf(&b, "#EXT-X-MAP:URI=%q\n", mapURI)
 	}
 	for _, s := range segs {
 		fmt.Fprintf(&b, "#EXTINF:%s,\n%s\n", extinf(s.Duration, indexVersion), s.URI)
@@ -90,6 +98,9 @@ type variant struct {
 	Codecs           []string
 	Width, Height    int     // 0 for audio-only
 	FrameRate        float64 // 0 for audio-only
+	// Audio is the media playlist of a separate audio rendition (fMP4 segments carry one track
+	// each); "" when the variant's segments hold the audio.
+	Audio string
 }
 
 // masterPlaylist renders the Alternates index: one EXT-X-STREAM-INF naming the media playlist.
@@ -103,7 +114,14 @@ func masterPlaylist(v variant, indexVersion int, key keyTag) string {
 	if key.KeyFormat != "" {
 		fmt.Fprintf(&b, "#EXT-X-SESSION-KEY:%s\n", key.attributes())
 	}
-	fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s\n%s\n", v.attributes(), v.URI)
+	if v.Audio != "" {
+		fmt.Fprintf(&b, "#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID=\"audio\",NAME=\"audio\",DEFAULT=YES,AUTOSELECT=YES,URI=%q\n", v.Audio)
+	}
+	fmt.Fprintf(&b, "#EXT-X-STREAM-INF:%s", v.attributes())
+	if v.Audio != "" {
+		b.WriteString(`,AUDIO="audio"`)
+	}
+	fmt.Fprintf(&b, "\n%s\n", v.URI)
 	return b.String()
 }
 

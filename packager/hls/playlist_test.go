@@ -7,13 +7,13 @@ import (
 
 func TestMediaPlaylistVersions(t *testing.T) {
 	segs := []segmentEntry{{"0.ts", 9.96}, {"1.ts", 10.5}, {"2.ts", 3.2}}
-	v3 := mediaPlaylist(segs, 0, 3, keyTag{})
+	v3 := mediaPlaylist(segs, 0, 3, keyTag{}, "")
 	want := "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:11\n#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
 		"#EXTINF:9.960,\n0.ts\n#EXTINF:10.500,\n1.ts\n#EXTINF:3.200,\n2.ts\n#EXT-X-ENDLIST\n"
 	if v3 != want {
 		t.Fatalf("version 3:\n%s\nwant\n%s", v3, want)
 	}
-	v1 := mediaPlaylist(segs, 7, 1, keyTag{})
+	v1 := mediaPlaylist(segs, 7, 1, keyTag{}, "")
 	want = "#EXTM3U\n#EXT-X-TARGETDURATION:11\n#EXT-X-MEDIA-SEQUENCE:7\n#EXT-X-PLAYLIST-TYPE:VOD\n" +
 		"#EXTINF:10,\n0.ts\n#EXTINF:11,\n1.ts\n#EXTINF:3,\n2.ts\n#EXT-X-ENDLIST\n"
 	if v1 != want {
@@ -26,17 +26,17 @@ func TestKeyTags(t *testing.T) {
 	fairplay := keyTag{Method: "SAMPLE-AES", URI: "skd://Eup1PCPnvAJEdLK5dsQ76w==", IV: iv, KeyFormat: FairPlayKeyFormat}
 	segs := []segmentEntry{{"0.ts", 4}}
 	for _, ver := range []int{1, 3} {
-		p := mediaPlaylist(segs, 0, ver, fairplay)
+		p := mediaPlaylist(segs, 0, ver, fairplay, "")
 		if !strings.Contains(p, "#EXT-X-VERSION:5\n") ||
 			!strings.Contains(p, `#EXT-X-KEY:METHOD=SAMPLE-AES,URI="skd://Eup1PCPnvAJEdLK5dsQ76w==",IV=0xDA9BB21E32EC5E7A3CDB3CED784C2841,KEYFORMAT="com.apple.streamingkeydelivery",KEYFORMATVERSIONS="1"`+"\n") {
 			t.Fatalf("version %d FairPlay playlist:\n%s", ver, p)
 		}
 	}
 	// AES-128 with the sequence number as IV adds nothing to version 1; an explicit IV needs 2.
-	if p := mediaPlaylist(segs, 0, 1, keyTag{Method: "AES-128", URI: "k.bin"}); strings.Contains(p, "VERSION") || !strings.Contains(p, `#EXT-X-KEY:METHOD=AES-128,URI="k.bin"`+"\n") {
+	if p := mediaPlaylist(segs, 0, 1, keyTag{Method: "AES-128", URI: "k.bin"}, ""); strings.Contains(p, "VERSION") || !strings.Contains(p, `#EXT-X-KEY:METHOD=AES-128,URI="k.bin"`+"\n") {
 		t.Fatalf("AES-128 version 1:\n%s", p)
 	}
-	if p := mediaPlaylist(segs, 0, 1, keyTag{Method: "AES-128", URI: "k.bin", IV: iv}); !strings.Contains(p, "#EXT-X-VERSION:2\n") {
+	if p := mediaPlaylist(segs, 0, 1, keyTag{Method: "AES-128", URI: "k.bin", IV: iv}, ""); !strings.Contains(p, "#EXT-X-VERSION:2\n") {
 		t.Fatalf("AES-128 with IV, version 1:\n%s", p)
 	}
 	m := masterPlaylist(variant{URI: "playlist.m3u8", Bandwidth: 600000, AverageBandwidth: 500000, Codecs: []string{"avc1.64001F", "mp4a.40.2"}, Width: 1280, Height: 720, FrameRate: 29.97}, 3, fairplay)

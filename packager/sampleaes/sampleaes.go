@@ -5,9 +5,9 @@
 package sampleaes
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/binary"
 )
 
 // Leaders and pattern of the format.
@@ -33,6 +33,11 @@ func New(key, iv [16]byte) (*Encrypter, error) {
 		return nil, err
 	}
 	return &Encrypter{block: b, iv: iv}, nil
+}
+
+// Clone returns an Encrypter with the same key and IV for use on another goroutine.
+func (e *Encrypter) Clone() *Encrypter {
+	return &Encrypter{block: e.block, iv: e.iv}
 }
 
 // EncryptsNAL reports whether a NAL unit of this header byte and size is protected: coded slices
@@ -80,17 +85,30 @@ func (e *Encrypter) EncryptAudioFrame(frame []byte, headerLen int) {
 // AppendEscaped appends p with H.264 emulation prevention (ISO/IEC 14496-10 7.4.1): a 0x03 byte
 // after every two zero bytes that are followed by a byte of 0x00 to 0x03.
 func AppendEscaped(dst, p []byte) []byte {
-	for {
-		i := bytes.Index(p, zeroPair)
-		if i < 0 || i+2 >= len(p) {
-			return append(dst, p...)
+	const low7, high = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	zeros, from := 0, 0 // zero bytes just before p[i]; start of what is not appended yet
+	for i := 0; i < len(p); {
+		// Eight bytes at a time while no zero run is pending and the word has neither two
+		// adjacent zero bytes nor a zero last byte; only pairs of zeros can need an escape.
+		if zeros == 0 && len(p)-i >= 8 {
+			v := binary.LittleEndian.Uint64(p[i:])
+			z := ^((v&low7 + low7) | v) & high // the top bit of every zero byte
+			if z&(z>>8) == 0 && z>>56 == 0 {
+				i += 8
+				continue
+			}
 		}
-		dst = append(dst, p[:i+2]...)
-		p = p[i+2:]
-		if p[0] <= 3 {
-			dst = append(dst, 3)
+		b := p[i]
+		if zeros >= 2 && b <= 3 {
+			dst = append(append(dst, p[from:i]...), 3)
+			from, zeros = i, 0
 		}
+		if b == 0 {
+			zeros++
+		} else {
+			zeros = 0
+		}
+		i++
 	}
+	return append(dst, p[from:]...)
 }
-
-var zeroPair = []byte{0, 0}

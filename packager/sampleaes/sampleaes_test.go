@@ -48,10 +48,18 @@ func TestAppendEscaped(t *testing.T) {
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for range 1000 {
+	for n := range 2000 {
 		p := make([]byte, r.IntN(64))
 		for i := range p {
 			p[i] = byte(r.IntN(4)) // mostly zeros and small values
+		}
+		if n%2 == 1 { // longer units with sparse zero runs, as slice data has
+			p = make([]byte, r.IntN(300))
+			for i := range p {
+				if p[i] = byte(r.IntN(256)); r.IntN(6) == 0 {
+					p[i] = 0
+				}
+			}
 		}
 		e := AppendEscaped(nil, p)
 		if !bytes.Equal(unescape(e), p) || bytes.Contains(e, []byte{0, 0, 0}) || bytes.Contains(e, []byte{0, 0, 1}) || bytes.Contains(e, []byte{0, 0, 2}) {
@@ -158,4 +166,22 @@ func BenchmarkAppendNAL(b *testing.B) {
 	for b.Loop() {
 		dst = e.AppendNAL(dst[:0], nal)
 	}
+}
+
+// FuzzAppendEscaped: escaping any bytes must round-trip through a decoder's unescaping and leave
+// no start code prefix (00 00 00, 00 00 01, 00 00 02) behind.
+func FuzzAppendEscaped(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 0, 1, 2, 3, 0, 0, 3, 0, 0})
+	f.Add([]byte{1, 2, 3, 4, 5, 6, 7, 0, 0, 9, 10, 11, 12, 13, 14, 15, 0})
+	f.Fuzz(func(t *testing.T, p []byte) {
+		e := AppendEscaped([]byte{0xAA}, p)[1:]
+		if !bytes.Equal(unescape(e), p) {
+			t.Fatalf("escape %x = %x does not round-trip", p, e)
+		}
+		for _, sc := range [][]byte{{0, 0, 0}, {0, 0, 1}, {0, 0, 2}} {
+			if bytes.Contains(e, sc) {
+				t.Fatalf("escape %x = %x contains %x", p, e, sc)
+			}
+		}
+	})
 }

@@ -59,7 +59,7 @@ type Stream struct {
 type Muxer struct {
 	streams []Stream
 	pcrPID  uint16
-	cc      map[uint16]byte
+	cc      Continuity
 	pat     []byte // PAT section packet payload (pointer field + section)
 	pmt     []byte
 }
@@ -70,7 +70,7 @@ func NewMuxer(streams []Stream, pcrPID uint16) (*Muxer, error) {
 	if len(streams) == 0 {
 		return nil, fmt.Errorf("ts: no streams")
 	}
-	m := &Muxer{streams: streams, pcrPID: pcrPID, cc: map[uint16]byte{}}
+	m := &Muxer{streams: streams, pcrPID: pcrPID}
 	pcrFound := false
 	for _, s := range streams {
 		if s.PID <= 0x0F || s.PID >= 0x1FFF || s.PID == PIDPMT {
@@ -259,8 +259,7 @@ func (m *Muxer) psiPacket(dst []byte, pid uint16, payload []byte) []byte {
 // header writes the 4-byte packet header; every packet we write has a payload, so the continuity
 // counter always advances.
 func (m *Muxer) header(dst []byte, pid uint16, start, withAF bool) []byte {
-	cc := m.cc[pid]
-	m.cc[pid] = (cc + 1) & 0x0F
+	cc := m.cc.next(pid)
 	b1 := byte(pid>>8) & 0x1F
 	if start {
 		b1 |= 0x40
@@ -270,4 +269,27 @@ func (m *Muxer) header(dst []byte, pid uint16, start, withAF bool) []byte {
 		control = 0x30
 	}
 	return append(dst, 0x47, b1, byte(pid), control|cc)
+}
+
+// Continuity holds the continuity counter of every PID. Its zero value starts them all at 0.
+type Continuity struct {
+	cc [0x2000]byte // by PID (13 bits); an array, as a map lookup per packet shows in profiles
+}
+
+// next returns pid's counter for a packet with payload and advances it.
+func (c *Continuity) next(pid uint16) byte {
+	cc := c.cc[pid&0x1FFF]
+	c.cc[pid&0x1FFF] = (cc + 1) & 0x0F
+	return cc
+}
+
+// Renumber rewrites the continuity counters of whole packets muxed by another Muxer so that
+// they continue c's: segments muxed concurrently, each by a Muxer of its own, become one
+// continuous stream when renumbered in order. Every packet a Muxer writes carries payload, so
+// each one advances its PID's counter.
+func (c *Continuity) Renumber(packets []byte) {
+	for i := 0; i+PacketSize <= len(packets); i += PacketSize {
+		pid := uint16(packets[i+1]&0x1F)<<8 | uint16(packets[i+2])
+		packets[i+3] = packets[i+3]&0xF0 | c.next(pid)
+	}
 }

@@ -199,3 +199,33 @@ func TestLongVideoPES(t *testing.T) {
 		t.Fatalf("length %x, payload equal %v, PCRs %d", pes[4:6], bytes.Equal(pes[14:], payload), len(p.pcrs))
 	}
 }
+
+// TestContinuityRenumber: segments muxed by separate Muxers and renumbered in order carry the
+// same packets as one Muxer writing them all.
+func TestContinuityRenumber(t *testing.T) {
+	streams := []Stream{{PID: 0x100, Type: StreamTypeH264, StreamID: StreamIDVideo}, {PID: 0x101, Type: StreamTypeADTS, StreamID: StreamIDAudio}}
+	one, err := NewMuxer(streams, 0x100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got []byte
+	var cc Continuity
+	for seg := range 5 {
+		each, err := NewMuxer(streams, 0x100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = one.WriteTables(want)
+		part := each.WriteTables(nil)
+		for i := range 3 + seg {
+			p := PES{PID: 0x100 + uint16(i%2), PTS: int64(90000 + i*3600), DTS: int64(90000 + i*3600), PCR: -1, Payload: bytes.Repeat([]byte{byte(i)}, 500*i+7)}
+			want = one.WritePES(want, p)
+			part = each.WritePES(part, p)
+		}
+		cc.Renumber(part)
+		got = append(got, part...)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("renumbered segments differ from one muxer's stream")
+	}
+}
