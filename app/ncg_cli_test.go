@@ -127,7 +127,7 @@ func TestPackageNCGRoundTripsThroughTheLocalKeyStore(t *testing.T) {
 			t.Fatalf("%s: decrypted %d bytes differ from the %d-byte input", c.in, len(got), len(want))
 		}
 		pj, _ := os.ReadFile(filepath.Join(out, strings.TrimSuffix(filepath.Base(c.in), filepath.Ext(c.in)), "packaging.json"))
-		if !strings.Contains(string(pj), `"ncg": {`) || !strings.Contains(string(pj), "not the vendor's NCG format") {
+		if !strings.Contains(string(pj), `"ncg": [`) || !strings.Contains(string(pj), "not the vendor's NCG format") {
 			t.Fatalf("packaging.json lacks the NCG entry:\n%s", pj)
 		}
 	}
@@ -138,5 +138,32 @@ func TestPackageNCGRoundTripsThroughTheLocalKeyStore(t *testing.T) {
 	code, stdout, _ := env.run(t, "package", "--drm", "ncg,dash", "-o", out, "--json", blob)
 	if r := parseJobLine(t, stdout); code != exitFailed || r.Code != 1102 {
 		t.Fatalf("ncg,dash of a non-media file: exit %d %+v", code, r)
+	}
+}
+
+// TestAdaptiveTitleWithNCG: an adaptive title packaged with NCG too protects every rendition
+// file on its own, next to the title's DASH presentation, and each decrypts byte-identically.
+func TestAdaptiveTitleWithNCG(t *testing.T) {
+	media := mediatest.Media(t)
+	env := newCLIEnv(t)
+	out := t.TempDir()
+	renditions := []string{filepath.Join(media, "adapt_360p.mp4"), filepath.Join(media, "adapt_540p.mp4")}
+	code, stdout, stderr := env.run(t, append([]string{"package", "--drm", "ncg,dash", "--adaptive", "--name", "film", "-o", out, "--json"}, renditions...)...)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, in := range renditions {
+		ncgFile := filepath.Join(out, filepath.Base(in)+".ncg")
+		dec := filepath.Join(t.TempDir(), "d")
+		if code, _, stderr := env.run(t, "ncg", "decrypt", ncgFile, "-o", dec); code != 0 {
+			t.Fatalf("%s: %s", ncgFile, stderr)
+		}
+		want, _ := os.ReadFile(in)
+		if got, _ := os.ReadFile(dec); !bytes.Equal(got, want) {
+			t.Fatalf("%s does not decrypt to its rendition", ncgFile)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "film", "dash", "stream.mpd")); err != nil {
+		t.Fatal(err)
 	}
 }

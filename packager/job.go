@@ -214,9 +214,12 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	if err := os.MkdirAll(stage, 0o755); err != nil {
 		return Result{}, createError(err, "create "+stage)
 	}
-	ncgStage := filepath.Join(tmp, NCGName(input))
+	var ncgFiles []stagedFile
+	for _, f := range files {
+		ncgFiles = append(ncgFiles, stagedFile{input: f, staged: filepath.Join(tmp, NCGName(f))})
+	}
 	started := time.Now()
-	outs, err := p.packageAll(ctx, medias, stage, ncgStage, cid, keySet)
+	outs, err := p.packageAll(ctx, medias, stage, ncgFiles, cid, keySet)
 	if err != nil {
 		return Result{}, err
 	}
@@ -234,17 +237,17 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 	}
 	outTitle := filepath.Join(opts.OutDir, title)
 	var outputs []string
-	if outs.ncg != nil {
-		dst := filepath.Join(opts.OutDir, NCGName(input))
-		if err := os.Rename(ncgStage, dst); err != nil {
+	// NCG files are moved first; if anything after fails, the ones already moved are removed.
+	for _, f := range ncgFiles[:len(outs.ncg)] {
+		dst := filepath.Join(opts.OutDir, NCGName(f.input))
+		if err := os.Rename(f.staged, dst); err != nil {
+			removeAll(outputs)
 			return Result{}, errcode.Wrap(errcode.MoveFailed, err, "move output to "+dst)
 		}
 		outputs = append(outputs, dst)
-		if err := commit(stage, outTitle, tmp); err != nil {
-			os.Remove(dst)
-			return Result{}, err
-		}
-	} else if err := commit(stage, outTitle, tmp); err != nil {
+	}
+	if err := commit(stage, outTitle, tmp); err != nil {
+		removeAll(outputs)
 		return Result{}, err
 	}
 	p.progress(1)
@@ -259,6 +262,13 @@ func (p *jobRun) run(ctx context.Context) (Result, error) {
 		outputs = append(outputs, filepath.Join(outTitle, "hls", outs.hlsTitle.Index))
 	}
 	return Result{Outputs: outputs}, nil
+}
+
+// removeAll removes files a failed job had already moved into place.
+func removeAll(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
 }
 
 // contentID is the job's CID: the one given, else the callback's answer, else one derived from
@@ -324,7 +334,7 @@ type packagingReport struct {
 	SegmentDuration float64      `json:"segmentDuration"`
 	Dash            *dash.Result `json:"dash,omitempty"`
 	HLS             *hls.Result  `json:"hls,omitempty"`
-	NCG             *ncgResult   `json:"ncg,omitempty"`
+	NCG             []*ncgResult `json:"ncg,omitempty"` // one per input file
 	Started         string       `json:"started"`
 	Elapsed         float64      `json:"elapsedSeconds"`
 	titleReport

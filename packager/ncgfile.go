@@ -24,6 +24,10 @@ type ncgResult struct {
 	Format    string `json:"format"`
 }
 
+// stagedFile is an NCG output on its way: the input it protects and where it is written before
+// the job moves it to OUT.
+type stagedFile struct{ input, staged string }
+
 // NCGName is the NCG output's file name for an input: its whole name plus .ncg.
 func NCGName(input string) string { return filepath.Base(input) + ".ncg" }
 
@@ -69,13 +73,13 @@ func mediaType(input string) string {
 	return "application/octet-stream"
 }
 
-// writeNCG protects the job's input into path, streaming with bounded memory.
-func (p *jobRun) writeNCG(ctx context.Context, path, cid string, set keys.Set, progress func(float64)) (*ncgResult, error) {
+// writeNCG protects input (the job's file, or one rendition of an adaptive title) into path.
+func (p *jobRun) writeNCG(ctx context.Context, input, path, cid string, set keys.Set, progress func(float64)) (*ncgResult, error) {
 	k, err := ncgKey(set)
 	if err != nil {
 		return nil, err
 	}
-	in, err := os.Open(p.job.Input)
+	in, err := os.Open(input)
 	if err != nil {
 		return nil, errcode.Wrap(errcode.FileAccess, err, "open input")
 	}
@@ -89,7 +93,7 @@ func (p *jobRun) writeNCG(ctx context.Context, path, cid string, set keys.Set, p
 		return nil, createError(err, "create "+path)
 	}
 	size := st.Size()
-	h, err := ncg.Encrypt(ctx, out, in, size, k, ncg.Meta{CID: cid, Name: filepath.Base(p.job.Input), MediaType: mediaType(p.job.Input)},
+	h, err := ncg.Encrypt(ctx, out, in, size, k, ncg.Meta{CID: cid, Name: filepath.Base(input), MediaType: mediaType(input)},
 		func(done int64) { progress(float64(done) / float64(max(size, 1))) })
 	if cerr := out.Close(); err == nil && cerr != nil {
 		err = errcode.Wrap(errcode.CreateNoSpace, cerr, "write "+path)

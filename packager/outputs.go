@@ -20,16 +20,16 @@ type outputs struct {
 	dash     *dash.Result
 	hls      *hls.Result
 	hlsTitle *hls.TitleResult // an adaptive title's HLS (instead of hls)
-	ncg      *ncgResult
+	ncg      []*ncgResult     // one per input file
 }
 
 // packageAll writes every requested output type of the opened input (or an adaptive title's
 // renditions) into stage/<type>. The types run concurrently on the same index and file: each input
 // is parsed once, and the second reader of each sample finds it in the page cache.
 //
-// NCG protects the input file itself (medias is nil for an NCG-only job, which may take any file)
-// into ncgPath.
-func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage, ncgPath, cid string, keySet keys.Set) (outputs, error) {
+// NCG protects each input file itself (medias is nil for an NCG-only job, which may take any
+// file) into its staged path.
+func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage string, ncgFiles []stagedFile, cid string, keySet keys.Set) (outputs, error) {
 	opts := p.job.Options
 	var out outputs
 	type task struct {
@@ -68,10 +68,13 @@ func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage, n
 		}})
 	}
 	if slices.Contains(opts.DRM, DRMNCG) {
-		tasks = append(tasks, task{"", func(_ string, progress func(float64)) (err error) {
-			out.ncg, err = p.writeNCG(ctx, ncgPath, cid, keySet, progress)
-			return err
-		}})
+		out.ncg = make([]*ncgResult, len(ncgFiles))
+		for i, f := range ncgFiles {
+			tasks = append(tasks, task{"", func(_ string, progress func(float64)) (err error) {
+				out.ncg[i], err = p.writeNCG(ctx, f.input, f.staged, cid, keySet, progress)
+				return err
+			}})
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -124,7 +127,7 @@ func (p *jobRun) packageAll(ctx context.Context, medias []*demux.Media, stage, n
 			p.log("Identical to a track already packaged, shared: %s", s)
 		}
 	}
-	if n := out.ncg; n != nil {
+	for _, n := range out.ncg {
 		p.log("NCG (drmpack container) %s with KID %s: %d bytes in %d chunks", n.File, n.KID, n.Size, n.Chunks)
 	}
 	hlsResults := []*hls.Result{out.hls}

@@ -68,9 +68,6 @@ func checkTitle(title string, files, drm []string) error {
 		}
 		seen[abs] = true
 	}
-	if slices.Contains(drm, DRMNCG) {
-		return errcode.New(errcode.InvalidArgument, "title %s: NCG protects single files and has no adaptive form; package them for NCG without --adaptive", title)
-	}
 	return nil
 }
 
