@@ -43,3 +43,5 @@ windows=$(mktemp -d)
 scripts/build-windows.sh "$windows" >/dev/null
 rm -rf "$windows"
 go test -count=1 "$@" ./...
+# The job queue and the window are where goroutines meet: run them again under the race detector.
+go test -race -count=1 ./packager ./ui

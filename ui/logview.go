@@ -21,9 +21,10 @@ const maxLogLines = 300
 // three times slower, which shows during runs that log hundreds of lines.
 type logView struct {
 	clipboard fyne.Clipboard
-	entries   []string // lines and multi-line blocks, each kept whole
-	lineCount int      // text lines in entries
-	trimmed   bool     // older entries were dropped from the view
+	do        func(func()) // schedules on the UI goroutine (Deps.Do)
+	entries   []string     // lines and multi-line blocks, each kept whole
+	lineCount int          // text lines in entries
+	trimmed   bool         // older entries were dropped from the view
 	// flushQueued is set while a redraw of the text is queued on the UI goroutine; appends made
 	// meanwhile ride along with it instead of each re-measuring the whole text.
 	flushQueued bool
@@ -32,8 +33,8 @@ type logView struct {
 	holder fyne.CanvasObject
 }
 
-func newLogView(clipboard fyne.Clipboard) *logView {
-	v := &logView{clipboard: clipboard}
+func newLogView(clipboard fyne.Clipboard, do func(func())) *logView {
+	v := &logView{clipboard: clipboard, do: do}
 	v.text = widget.NewMultiLineEntry()
 	v.text.TextStyle = fyne.TextStyle{Monospace: true}
 	v.text.Disable()
@@ -89,7 +90,7 @@ func (v *logView) append(s string) {
 	if !v.flushQueued {
 		v.flushQueued = true
 		// Queued behind the events already waiting, so a burst is drawn once at its end.
-		fyne.Do(v.flush)
+		v.do(v.flush)
 	}
 }
 

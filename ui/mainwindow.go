@@ -50,6 +50,10 @@ type Deps struct {
 	// Preview serves a destination folder (the origin server, started once) and returns the
 	// URL of its preview page, which the window opens in the browser. Nil: no Preview button.
 	Preview func(outDir string) (string, error)
+	// Do runs f on the UI goroutine later, in call order. Nil means fyne.Do. Tests give one of
+	// their own: the test driver runs fyne.Do at once on the calling goroutine, so the queue's
+	// goroutines would redraw widgets concurrently with each other and with the test.
+	Do func(f func())
 }
 
 // MainWindow is the packaging workstation's main window.
@@ -97,6 +101,9 @@ type MainWindow struct {
 
 // NewMainWindow builds the main window in a; show it with Window.ShowAndRun.
 func NewMainWindow(a fyne.App, deps Deps) *MainWindow {
+	if deps.Do == nil {
+		deps.Do = fyne.Do
+	}
 	w := &MainWindow{Window: a.NewWindow("drmpack: DRM Packager"), deps: deps}
 	w.build(a)
 	for _, s := range deps.Warnings {
@@ -152,7 +159,7 @@ func (w *MainWindow) build(a fyne.App) {
 	w.progress = widget.NewProgressBar()
 	w.progressLabel = widget.NewLabel("")
 	w.progressLabel.Truncation = fyne.TextTruncateEllipsis
-	w.log = newLogView(a.Clipboard())
+	w.log = newLogView(a.Clipboard(), w.deps.Do)
 }
 
 // layout arranges the manual's screen: destination and list buttons on top, the file list, the

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,6 +35,7 @@ func newTestWindow(t *testing.T) *MainWindow {
 	t.Setenv("DRMPACK_SECRETS", "file") // never the developer's keychain
 	a := test.NewTempApp(t)
 	session := app.OpenGUI()
+	loop := &uiLoop{wake: make(chan struct{}, 1)}
 	t.Cleanup(func() { session.Close() })
 	w := NewMainWindow(a, Deps{
 		Options: func(c Choices) (packager.Options, int, error) {
@@ -46,7 +48,9 @@ func newTestWindow(t *testing.T) *MainWindow {
 		SettingsFields: session.SettingsFields,
 		SaveSettings:   session.SaveSettings,
 		About:          session.About,
+		Do:             loop.do,
 	})
+	uiLoops.Store(w, loop)
 	t.Cleanup(func() {
 		// A test may have closed the window itself (closing during a run); closing twice panics.
 		if slices.Contains(a.Driver().AllWindows(), w.Window) {
@@ -97,19 +101,71 @@ func listText(w *MainWindow) string {
 	return strings.Join(lines, "\n")
 }
 
-// runPackaging presses DRM Packaging and waits for the run to finish.
+// uiLoop stands in for the real driver's event loop, which the test driver does not have (it
+// runs fyne.Do at once on the caller's goroutine, so the queue's goroutines would redraw widgets
+// concurrently). Functions given to do wait, in order, until the test goroutine, playing the UI
+// goroutine, pumps them.
+type uiLoop struct {
+	mu      sync.Mutex
+	pending []func()
+	wake    chan struct{}
+}
+
+// uiLoops finds a test window's loop.
+var uiLoops sync.Map // *MainWindow → *uiLoop
+
+func (l *uiLoop) do(f func()) {
+	l.mu.Lock()
+	l.pending = append(l.pending, f)
+	l.mu.Unlock()
+	select {
+	case l.wake <- struct{}{}:
+	default:
+	}
+}
+
+// runPending runs what is scheduled, including what that schedules in turn.
+func (l *uiLoop) runPending() {
+	for {
+		l.mu.Lock()
+		if len(l.pending) == 0 {
+			l.mu.Unlock()
+			return
+		}
+		f := l.pending[0]
+		l.pending = l.pending[1:]
+		l.mu.Unlock()
+		f()
+	}
+}
+
+// pumpUntil plays the UI goroutine until done is closed, then runs what is still scheduled (a
+// final log redraw).
+func pumpUntil(t *testing.T, w *MainWindow, done <-chan struct{}) {
+	t.Helper()
+	v, _ := uiLoops.Load(w)
+	l := v.(*uiLoop)
+	deadline := time.After(3 * time.Minute)
+	for {
+		l.runPending()
+		select {
+		case <-done:
+			l.runPending()
+			return
+		case <-l.wake:
+		case <-deadline:
+			t.Fatalf("packaging did not finish; log:\n%s", w.log)
+		}
+	}
+}
+
+// runPackaging presses DRM Packaging and plays the UI goroutine until the run ends.
 func runPackaging(t *testing.T, w *MainWindow) {
 	t.Helper()
 	done := make(chan struct{})
 	w.onRunFinished = func() { close(done) }
-	// The test driver runs fyne.Do on the queue's goroutines, so the window is not looked at
-	// again until the run signals its end.
 	test.Tap(w.packageButton)
-	select {
-	case <-done:
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("packaging did not finish; log:\n%s", w.log)
-	}
+	pumpUntil(t, w, done)
 }
 
 func TestDropAddsMediaFiles(t *testing.T) {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 
-	"fyne.io/fyne/v2"
-
 	"drmpack/packager"
 )
 
@@ -109,7 +107,7 @@ func (w *MainWindow) startPackaging() {
 	go func() {
 		run.queue.Wait()
 		// Queued after the last event's drain, so the run's final state is shown first.
-		fyne.Do(func() { w.finishRun(run) })
+		w.deps.Do(func() { w.finishRun(run) })
 	}()
 }
 
@@ -148,7 +146,7 @@ func (w *MainWindow) jobGroups(todo []*fileRow) ([]jobGroup, error) {
 }
 
 // queueEvent hands an event from the queue's goroutines to the UI goroutine. Events are batched:
-// one fyne.Do takes everything pending. One fyne.Do per event would interleave every event with a
+// one scheduled drain takes everything pending. One per event would interleave every event with a
 // frame of drawing, and a run of many small files would crawl behind the engine for seconds.
 // Taking the batch in order keeps each job's events in order, so a row never steps backwards.
 func (w *MainWindow) queueEvent(run *packagingRun, e packager.Event) {
@@ -158,7 +156,7 @@ func (w *MainWindow) queueEvent(run *packagingRun, e packager.Event) {
 	run.drainQueued = true
 	run.pendingMu.Unlock()
 	if first {
-		fyne.Do(func() { w.drainEvents(run) })
+		w.deps.Do(func() { w.drainEvents(run) })
 	}
 }
 
