@@ -103,6 +103,11 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 	if err != nil {
 		return nil, err
 	}
+	var read []*demux.Track
+	for _, w := range writers {
+		read = append(read, w.track)
+	}
+	demux.WillRead(renditions, read)
 	var total int64
 	for _, w := range writers {
 		total += w.bytes
@@ -353,7 +358,7 @@ func (w *trackWriter) encryptSegments(ctx context.Context, ready chan<- pendingS
 			buf = make([]byte, size)
 		}
 		buf = buf[:size]
-		if err := w.media.ReadSamples(samples[first:end], buf); err != nil {
+		if err := w.media.ReadSamples(w.track, first, end, buf); err != nil {
 			return errcode.Wrap(errcode.FileAccess, err, "read samples")
 		}
 		seg := &cmaf.Segment{

@@ -81,6 +81,9 @@ type Media struct {
 	Tracks []*Track
 	r      io.ReaderAt
 	closer io.Closer
+	// share, when set, is the Sharing this view reads samples through, as consumer.
+	share    *Sharing
+	consumer int
 }
 
 // ReadAt reads sample data from the input.
@@ -89,7 +92,7 @@ func (m *Media) ReadAt(p []byte, off int64) (int, error) { return m.r.ReadAt(p, 
 // View returns a Media over the same input with other tracks, such as a trimmed selection of
 // this one's samples. It shares the input: closing the view does nothing, closing m closes both.
 func (m *Media) View(tracks []*Track) *Media {
-	return &Media{Path: m.Path, Size: m.Size, Format: m.Format, Tracks: tracks, r: m.r}
+	return &Media{Path: m.Path, Size: m.Size, Format: m.Format, Tracks: tracks, r: m.r, share: m.share, consumer: m.consumer}
 }
 
 // Close releases the input.
@@ -190,10 +193,19 @@ func readFull(r io.ReaderAt, p []byte, off int64) error {
 	return err
 }
 
-// ReadSamples fills buf with the data of samples, which must be consecutive in one track, with
-// one ReadAt per run of samples that are contiguous in the input (a chunk): an interleaved file is
-// read in a few large reads per segment. buf must hold the samples' total size.
-func (m *Media) ReadSamples(samples []Sample, buf []byte) error {
+// ReadSamples fills buf with the data of samples [first, end) of t, which buf must hold exactly:
+// from the input, or for a view made by Sharing.Views partly from what another consumer read.
+func (m *Media) ReadSamples(t *Track, first, end int, buf []byte) error {
+	if m.share != nil {
+		return m.share.read(m, m.consumer, t, first, end, buf)
+	}
+	return m.readSamples(t.Samples[first:end], buf)
+}
+
+// readSamples reads samples, which must be consecutive in one track, with one ReadAt per run of
+// samples that are contiguous in the input (a chunk): an interleaved file is read in a few large
+// reads per segment.
+func (m *Media) readSamples(samples []Sample, buf []byte) error {
 	pos := 0
 	for i := 0; i < len(samples); {
 		start := samples[i].Offset

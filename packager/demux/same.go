@@ -12,7 +12,8 @@ const sameChunk = 1 << 20
 // SameStream reports whether track a of ma and track b of mb carry the same stream: the same
 // codec configuration, timing and sample data, byte for byte. Renditions of one title usually
 // share their audio; the packager then writes it once. The sample tables are compared first, so
-// different streams are told apart without reading media data.
+// different streams are told apart without reading media data. The comparison reads the inputs
+// directly, outside any Sharing: it is not one of a consumer's planned reads.
 func SameStream(ma *Media, a *Track, mb *Media, b *Track) (bool, error) {
 	if a.Kind != b.Kind || a.Format != b.Format || a.Timescale != b.Timescale || a.Language != b.Language ||
 		a.SampleRate != b.SampleRate || a.Channels != b.Channels || a.Width != b.Width || a.Height != b.Height ||
@@ -48,10 +49,10 @@ func SameStream(ma *Media, a *Track, mb *Media, b *Track) (bool, error) {
 			end++
 		}
 		bufA, bufB = slices.Grow(bufA[:0], size)[:size], slices.Grow(bufB[:0], size)[:size]
-		if err := ma.ReadSamples(a.Samples[first:end], bufA); err != nil {
+		if err := ma.readSamples(a.Samples[first:end], bufA); err != nil {
 			return false, err
 		}
-		if err := mb.ReadSamples(b.Samples[first:end], bufB); err != nil {
+		if err := mb.readSamples(b.Samples[first:end], bufB); err != nil {
 			return false, err
 		}
 		if !bytes.Equal(bufA, bufB) {

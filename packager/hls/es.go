@@ -174,7 +174,7 @@ func (e *esTrack) setupAudio(m *demux.Media, se *mp4.AudioSampleEntryBox, sample
 				return fmt.Errorf("AC-3 track without a complete syncframe")
 			}
 			frame := make([]byte, e.track.Samples[0].Size)
-			if err := m.ReadSamples(e.track.Samples[:1], frame); err != nil {
+			if err := m.ReadSamples(e.track, 0, 1, frame); err != nil {
 				return err
 			}
 			setup = frame[:10]

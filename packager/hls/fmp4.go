@@ -187,7 +187,7 @@ func (f *fmp4Track) produce(k int, s *fmp4Segment) (*fmp4Segment, error) {
 		s.data = make([]byte, size)
 	}
 	s.data, s.sampleBytes = s.data[:size], size
-	if err := f.plan.media.ReadSamples(samples, s.data); err != nil {
+	if err := f.plan.media.ReadSamples(t, first, end, s.data); err != nil {
 		return s, errcode.Wrap(errcode.FileAccess, err, "read samples")
 	}
 	s.seg = cmaf.Segment{

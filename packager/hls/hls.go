@@ -111,6 +111,7 @@ func Package(ctx context.Context, m *demux.Media, dir string, opts Options, prog
 	if err != nil {
 		return nil, err
 	}
+	demux.WillRead([]*demux.Media{m}, p.trackList())
 	if opts.Segments == FMP4 {
 		return p.writeFMP4(ctx, dir, progress)
 	}
@@ -152,6 +153,15 @@ type plan struct {
 	base    int64        // 90 kHz time of presentation 0
 	// iframes are the keyframes' PES packets in the segments, for I-frame playlists.
 	iframes []iframe
+}
+
+// trackList returns the input tracks the plan reads.
+func (p *plan) trackList() []*demux.Track {
+	var out []*demux.Track
+	for _, e := range p.tracks {
+		out = append(out, e.track)
+	}
+	return out
 }
 
 func newPlan(m *demux.Media, opts Options) (*plan, error) {
@@ -570,7 +580,7 @@ func (p *plan) segment(w *tsWorker, k int, dst []byte) ([]byte, int64, error) {
 		}
 		s.data = buf[pos : pos+n]
 		pos += n
-		if err := p.media.ReadSamples(samples, s.data); err != nil {
+		if err := p.media.ReadSamples(s.e.track, s.first, s.end, s.data); err != nil {
 			return nil, 0, errcode.Wrap(errcode.FileAccess, err, "read samples")
 		}
 	}

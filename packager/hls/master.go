@@ -65,6 +65,11 @@ func PackageRenditions(ctx context.Context, renditions []*demux.Media, dir strin
 		}
 		base = max(base, plans[i].base)
 	}
+	var read []*demux.Track
+	for _, p := range plans {
+		read = append(read, p.trackList()...)
+	}
+	demux.WillRead(renditions, read)
 	for _, p := range plans {
 		if p.base != base {
 			p.base = base
