@@ -192,9 +192,9 @@ func frameSize(v Version, layer, bitrate, sampleRate int, padding bool) (samples
 	}
 }
 
-// sideInfoSize is the size of the Layer III side information that follows
-// the header (and CRC); the Xing/Info tag starts right after it.
-func (h Header) sideInfoSize() int {
+// SideInfoSize is the size of the Layer III side information that follows the header (and
+// CRC); the Xing/Info tag starts right after it.
+func (h Header) SideInfoSize() int {
 	mono := h.ChannelMode == ChannelMono
 	switch {
 	case h.Version == MPEG1 && mono:

@@ -131,7 +131,7 @@ func TestHeaderSpace(t *testing.T) {
 				if h.FrameSize < MinFrameSize || h.FrameSize > MaxFrameSize {
 					t.Fatalf("% x: frame size %d outside [%d, %d]", b, h.FrameSize, MinFrameSize, MaxFrameSize)
 				}
-				if h.FrameSize < HeaderSize+h.sideInfoSize() && h.Layer == 3 && h.Version == MPEG1 {
+				if h.FrameSize < HeaderSize+h.SideInfoSize() && h.Layer == 3 && h.Version == MPEG1 {
 					t.Fatalf("% x: frame smaller than its side info", b)
 				}
 				minSeen, maxSeen = min(minSeen, h.FrameSize), max(maxSeen, h.FrameSize)

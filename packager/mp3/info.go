@@ -66,7 +66,7 @@ func parseInfoTag(frame []byte, h Header) *InfoTag {
 	// The Xing tag sits right after the side information. Writers do not
 	// put a CRC in this frame, but if one is flagged, the side information
 	// (and thus the tag) moves by 2 bytes; accept both positions.
-	off := HeaderSize + h.sideInfoSize()
+	off := HeaderSize + h.SideInfoSize()
 	if t := parseXing(frame, off); t != nil {
 		return t
 	}

@@ -53,7 +53,7 @@ func UpdateInfoFrame(frame []byte, u InfoUpdate) error {
 		binary.BigEndian.PutUint16(b[18:], 0) // TOC entries
 		return nil
 	}
-	off := HeaderSize + h.sideInfoSize()
+	off := HeaderSize + h.SideInfoSize()
 	if parseXing(frame, off) == nil {
 		off += 2 // after a CRC, see parseInfoTag
 	}

@@ -39,7 +39,7 @@ func TestInfoUpdateOnFFmpegsTag(t *testing.T) {
 		}
 		// The seek table follows LAME's definition; ffmpeg's muxer samples its positions one
 		// percent later, so the two agree to within that.
-		xing := HeaderSize + h.sideInfoSize() + 16
+		xing := HeaderSize + h.SideInfoSize() + 16
 		for i := range 100 {
 			if d := int(frame[xing+i]) - int(orig[xing+i]); d < -4 || d > 4 {
 				t.Fatalf("%s: TOC\n% x\nffmpeg's\n% x", name, frame[xing:xing+100], orig[xing:xing+100])
@@ -73,7 +73,7 @@ func TestInfoUpdateSynthetic(t *testing.T) {
 	if tag.Frames != 6 || tag.Bytes != total+uint32(len(x)) || tag.EncoderDelay != 1775 || tag.EncoderPadding != 4095 {
 		t.Fatalf("Xing after update: %+v", tag)
 	}
-	toc := x[HeaderSize+h.sideInfoSize()+16:][:100]
+	toc := x[HeaderSize+h.SideInfoSize()+16:][:100]
 	for i := 1; i < 100; i++ {
 		if toc[i] < toc[i-1] {
 			t.Fatalf("TOC not monotonic: % x", toc)
@@ -162,4 +162,45 @@ func FuzzUpdateInfoFrame(f *testing.F) {
 			t.Fatalf("frames %d, want %d", tag.Frames, n)
 		}
 	})
+}
+
+// TestOwnMainDataTilesTheReservoir reads every frame of real (LAME, CBR and VBR) files: each
+// frame's main data, placed MainDataBegin bytes before its payload and OwnMainData long, ends
+// before the next frame's begins and never after its own frame; with a wrong bit position the
+// 12-bit lengths would be noise and overlap.
+func TestOwnMainDataTilesTheReservoir(t *testing.T) {
+	for _, name := range []string{"audio.mp3", "audio_vbr_id3.mp3"} {
+		b, err := os.ReadFile(filepath.Join(mediatest.Media(t), name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Scan(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		stream := 0 // main data bytes of the frames before this one
+		prevEnd, used := 0, 0
+		for i, f := range s.Frames {
+			frame := b[f.Offset : f.Offset+int64(f.Size)]
+			r, err := ParseReservoir(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			own, err := OwnMainData(frame)
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := stream - r.MainDataBegin
+			if start < prevEnd || start+own > stream+r.MainDataSize {
+				t.Fatalf("%s frame %d: main data [%d,%d) overlaps the previous frame's (ends %d) or leaves its own frame (ends %d)",
+					name, i, start, start+own, prevEnd, stream+r.MainDataSize)
+			}
+			prevEnd, used = start+own, used+own
+			stream += r.MainDataSize
+		}
+		// The frames code something (a zero length everywhere would pass the tiling above).
+		if used < stream/4 {
+			t.Fatalf("%s: %d of %d main data bytes used", name, used, stream)
+		}
+	}
 }

@@ -356,7 +356,7 @@ type lameSpec struct {
 func xingFrame(t testing.TB, spec hdrSpec, kind string, l lameSpec) []byte {
 	f := spec.frame(t)
 	h, _ := ParseHeader(f)
-	off := HeaderSize + h.sideInfoSize()
+	off := HeaderSize + h.SideInfoSize()
 	if h.Protected {
 		off += 2
 	}
