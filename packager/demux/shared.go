@@ -10,17 +10,17 @@ import (
 // Sharing lets several consumers of the same inputs (a job's DASH and HLS writers) read each
 // sample's bytes from the file once: what one consumer reads is kept until every consumer of that
 // track has read it too, and the others copy it from there. Consumers read at their own pace and
-// cut segments differently; a consumer that has read everything kept of a track waits while the
-// track's kept data exceeds the limit, so memory stays bounded whatever the input's length.
+// cut segments differently.
 //
 // Each consumer declares the tracks it will read (WillRead) once it has planned its work; reads
 // wait until every consumer has, so that nothing read early goes unkept. A read at sample i waits
-// while more than the limit is kept, for others, of the samples before i it has read. Consumers
-// read a track in order, with at most a few reads in flight (parallel workers), one track at a
-// time per goroutine; then the waiting read furthest behind waits for reads further behind
-// still, which do not wait: no deadlock. As a safety net against a consumer that skips samples it declared, a wait without
-// progress ends after maxWait and the track is then read unshared. Data is dropped once every
-// consumer's reads cover it.
+// while more than the limit is kept, for others, of the samples before i that it has read: the
+// consumer ahead waits for the others, so memory stays bounded whatever the input's length.
+// Consumers read a track in order, with at most a few reads in flight (parallel workers), one
+// track at a time per goroutine; then the waiting read furthest behind waits for reads further
+// behind still, which do not wait: no deadlock. As a safety net against a consumer that skips
+// samples it declared, a wait that has not ended after maxWait gives up and the track is then
+// read unshared. Data is dropped once every consumer's reads cover it.
 type Sharing struct {
 	ctx        context.Context
 	limit      int64 // bytes kept per track before the consumer ahead waits
@@ -33,7 +33,8 @@ type Sharing struct {
 	pool       bufferPool
 }
 
-// maxWait bounds a wait for other consumers that makes no progress.
+// maxWait bounds a wait for other consumers; normal waits end within milliseconds, as soon as
+// the consumer behind copies a run.
 const maxWait = 2 * time.Second
 
 // sharedTrack is one track's kept data and what each of its consumers has read.
