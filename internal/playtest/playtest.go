@@ -72,6 +72,9 @@ const (
 	DashJS Player = "dashjs"
 	// HLSJS is hls.js (test/player/hlsjs.html); PlayHLS uses it.
 	HLSJS Player = "hlsjs"
+	// Native is the browser's own media element on a progressive file (test/player/native.html);
+	// PlayFile uses it.
+	Native Player = "native"
 )
 
 // DASHPlayers lists the DASH players, for tests that prove a manifest against all of them.
@@ -87,6 +90,7 @@ var players = map[Player]playerSetup{
 	Shaka:  {"shaka.html", "node_modules/shaka-player/dist/shaka-player.compiled.debug.js"},
 	DashJS: {"dashjs.html", "node_modules/dashjs/dist/modern/umd/dash.all.debug.js"},
 	HLSJS:  {"hlsjs.html", "node_modules/hls.js/dist/hls.js"},
+	Native: {"native.html", ""},
 }
 
 // Options tune one play. The zero value plays 3 s of video within 60 s with shaka-player.
@@ -103,6 +107,9 @@ type Options struct {
 	// started: to the smallest other height than the one shown, else the largest. The play is
 	// done only when the element shows the new height; Result.Events records "switch <from>p-><to>p".
 	SwitchRendition bool
+	// SeekTo, when positive, seeks to that many seconds once the metadata is loaded (PlayFile
+	// only); Seconds is then a position after it. Result.Events records "seeked@<position>".
+	SeekTo float64
 	// Timeout bounds one play (browser start, load, playback) inside play.mjs, which then
 	// reports a "timeout: ..." error; the node process is killed 45 s after that. 0 means DefaultTimeout.
 	Timeout time.Duration
@@ -189,6 +196,15 @@ func PlayHLS(t testing.TB, dir, playlist string, opts Options) Result {
 	return play(t, "src", dir, playlist, nil, opts)
 }
 
+// PlayFile plays a progressive MP4, M4A or MP3 file (a path relative to dir) with Chromium's own
+// media element, served with Range support as a web server would, seeking first to opts.SeekTo
+// when it is set.
+func PlayFile(t testing.TB, dir, file string, opts Options) Result {
+	t.Helper()
+	opts.Player = Native
+	return play(t, "src", dir, file, nil, opts)
+}
+
 func play(t testing.TB, param, dir, manifest string, keys map[string]string, opts Options) Result {
 	t.Helper()
 	if opts.Player == "" {
@@ -238,6 +254,9 @@ func play(t testing.TB, param, dir, manifest string, keys map[string]string, opt
 	}
 	if opts.SwitchRendition {
 		q.Set("switch", "1")
+	}
+	if opts.SeekTo > 0 {
+		q.Set("seek", strconv.FormatFloat(opts.SeekTo, 'f', -1, 64))
 	}
 	q.Set("seconds", strconv.FormatFloat(opts.Seconds, 'f', -1, 64))
 	pageURL := base + "/player/" + setup.page + "?" + q.Encode()
@@ -346,6 +365,9 @@ func findEnv(setup playerSetup) (harnessEnv, error) {
 		}
 	}
 	for _, f := range []string{"node_modules/playwright-core/package.json", setup.lib} {
+		if f == "" {
+			continue // the native page needs no player library
+		}
 		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
 			return env, fmt.Errorf("%s is missing: run `npm ci` at the repo root (%s)", f, root)
 		}
@@ -404,6 +426,7 @@ var contentTypes = map[string]string{
 	".cmfa": "audio/mp4",
 	".ts":   "video/mp2t",
 	".aac":  "audio/aac",
+	".mp3":  "audio/mpeg",
 	".vtt":  "text/vtt",
 	".key":  "application/octet-stream",
 	".js":   "text/javascript; charset=utf-8",
