@@ -4,7 +4,8 @@
 #   resize   a 4000x3000 JPEG to 500x375 (decode, resample, encode): drmpack vs ImageMagick
 #            `convert -resize` (its default Lanczos, all cores via OpenMP), the same with
 #            libjpeg's shrink-on-load (-define jpeg:size), and libvips' vipsthumbnail when
-#            installed (apt-get install libvips-tools), the C library a cgo build would use
+#            installed (apt-get install libvips-tools), the C library a cgo build would use;
+#            then the same with the file re-coded as a progressive JPEG (jpegtran -progressive)
 #   optimize JPEGs of 16 KB to 1 MB written without Huffman optimisation (cjpeg's default):
 #            drmpack's /optimize vs `jpegtran -optimize`, with the bytes each saves
 # drmpack runs through `go test -bench` (packager/dims/bench_test.go); the tools run in a loop
@@ -28,6 +29,9 @@ if [[ ! -f $big ]]; then
   # Plasma fractal: smooth areas and fine detail like a photograph, reproducible by its seed.
   "$convert" -seed 7 -size 4000x3000 plasma:fractal -quality 90 "$big"
 fi
+
+progressive=$work/big_4000x3000_progressive.jpg
+[[ -f $progressive ]] || jpegtran -progressive -outfile "$progressive" "$big"
 
 # One JPEG per target size, its area scaled by the bytes per pixel of the previous try (three
 # tries land within a few per cent), written by cjpeg at quality 85 with the standard Huffman
@@ -58,8 +62,8 @@ rate() {
 }
 
 echo "running go test -bench ..." >&2
-bench=$(cd "$root" && DIMS_BENCH_JPEG=$big DIMS_BENCH_OPT_DIR=$work/opt \
-  go test -run '^$' -bench 'BenchmarkResize$|BenchmarkOptimize|BenchmarkResampleOnly' -benchtime "${seconds}s" ./packager/dims/)
+bench=$(cd "$root" && DIMS_BENCH_JPEG=$big DIMS_BENCH_PROGRESSIVE_JPEG=$progressive DIMS_BENCH_OPT_DIR=$work/opt \
+  go test -run '^$' -bench 'BenchmarkResize$|BenchmarkResizeProgressive|BenchmarkOptimize|BenchmarkResampleOnly' -benchtime "${seconds}s" ./packager/dims/)
 metric() { awk -v name="$1" -v unit="$2" '$1 ~ name { for (i = 2; i <= NF; i++) if ($i == unit) print $(i - 1) }' <<<"$bench" | head -1; }
 nsop() { awk -v name="$1" '$1 ~ name { for (i = 2; i <= NF; i++) if ($i == "ns/op") printf "%.1f", 1e9 / $(i - 1) }' <<<"$bench" | head -1; }
 
@@ -70,15 +74,25 @@ echo
 printf "%-46s %9s %8s %11s\n" "resize 4000x3000 JPEG -> 500x375 JPEG" "images/s" "cpu-ms" "vs drmpack"
 d=$(metric 'BenchmarkResize-' images/s)
 row() { printf "%-46s %9s %8s %11s\n" "$1" "$2" "$3" "$(awk -v a="$2" -v b="$d" 'BEGIN { printf "%.2fx", a / b }')"; }
+# shrink_on_load_rows FILE: ImageMagick with libjpeg's shrink-on-load and vipsthumbnail on FILE.
+shrink_on_load_rows() {
+  read -r c cc <<<"$(rate "$convert" -define jpeg:size=1000x750 "$1" -resize 500x375 "$work/im_resize.jpg")"
+  row "ImageMagick convert, shrink-on-load" "$c" "$cc"
+  if command -v vipsthumbnail >/dev/null; then
+    read -r c cc <<<"$(rate vipsthumbnail "$1" -s 500x375 -o "$work/vips_resize.jpg")"
+    row "libvips $(vips --version | cut -d- -f2) vipsthumbnail" "$c" "$cc"
+  fi
+}
 row "drmpack (pure Go, Lanczos-3)" "$d" "$(metric 'BenchmarkResize-' cpu-ms/image)"
 read -r c cc <<<"$(rate "$convert" "$big" -resize 500x375 "$work/im_resize.jpg")"
 row "ImageMagick convert -resize" "$c" "$cc"
-read -r c cc <<<"$(rate "$convert" -define jpeg:size=1000x750 "$big" -resize 500x375 "$work/im_resize.jpg")"
-row "ImageMagick convert, shrink-on-load" "$c" "$cc"
-if command -v vipsthumbnail >/dev/null; then
-  read -r c cc <<<"$(rate vipsthumbnail "$big" -s 500x375 -o "$work/vips_resize.jpg")"
-  row "libvips $(vips --version | cut -d- -f2) vipsthumbnail" "$c" "$cc"
-fi
+shrink_on_load_rows "$big"
+echo
+printf "%-46s %9s %8s %11s\n" "the same JPEG re-coded progressive (jpegtran)" "images/s" "cpu-ms" "vs drmpack"
+d=$(metric 'BenchmarkResizeProgressive-' images/s)
+row "drmpack (pure Go, Lanczos-3)" "$d" "$(metric 'BenchmarkResizeProgressive-' cpu-ms/image)"
+shrink_on_load_rows "$progressive"
+echo
 printf "%-46s %9s\n" "resample only (decoded RGBA): Lanczos-3, ours" "$(nsop 'ResampleOnly/lanczos3')"
 printf "%-46s %9s\n" "resample only: x/image/draw CatmullRom" "$(nsop 'ResampleOnly/xdraw-catmullrom')"
 echo

@@ -43,6 +43,7 @@ windows=$(mktemp -d)
 scripts/build-windows.sh "$windows" >/dev/null
 rm -rf "$windows"
 go test -count=1 "$@" ./...
-# The job queue, the shared sample reads of DASH+HLS and the window are where goroutines meet:
-# run them again under the race detector.
-go test -race -count=1 ./packager ./packager/demux ./ui
+# The job queue, the shared sample reads of DASH+HLS, the scaled JPEG decoder (IDCT beside the
+# Huffman decoding, progressive scans in parallel) and the window are where goroutines meet: run
+# them again under the race detector.
+go test -race -count=1 ./packager ./packager/demux ./packager/jpegscale ./ui

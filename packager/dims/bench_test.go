@@ -52,6 +52,22 @@ func BenchmarkResize(b *testing.B) {
 	reportRates(b, cpu)
 }
 
+// BenchmarkResizeProgressive is the same reduction of $DIMS_BENCH_PROGRESSIVE_JPEG, the
+// benchmark's JPEG re-coded as progressive (scripts/bench-dims.sh makes it with jpegtran, which
+// Go cannot).
+func BenchmarkResizeProgressive(b *testing.B) {
+	p := os.Getenv("DIMS_BENCH_PROGRESSIVE_JPEG")
+	if p == "" {
+		b.Skip("DIMS_BENCH_PROGRESSIVE_JPEG not set (scripts/bench-dims.sh sets it)")
+	}
+	src := readFile(b, p)
+	cpu := cpuSeconds()
+	for b.Loop() {
+		mustProcess(b, src, "/resize/500x375/", nil)
+	}
+	reportRates(b, cpu)
+}
+
 // BenchmarkResampleOnly compares this package's Lanczos-3 with golang.org/x/image/draw's
 // Catmull-Rom on the same decoded 4000×3000 picture, to justify writing a resampler.
 func BenchmarkResampleOnly(b *testing.B) {

@@ -134,6 +134,31 @@ func TestResampleQualityMatchesImageMagick(t *testing.T) {
 	}
 }
 
+// TestJPEGShrinkOnLoadMatchesImageMagick judges the whole JPEG fast path by ImageMagick's full
+// -resize of the same JPEG (decoded at full size by libjpeg), at each decoding scale.
+func TestJPEGShrinkOnLoadMatchesImageMagick(t *testing.T) {
+	requireImageMagick(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "photo.jpg")
+	magick(t, plasma(t, dir, 11, 1600, 1200), "-quality", "90", in)
+	src := readFile(t, in)
+	// 1600×1200 to 400x300 decodes at 1/2, 200x150 at 1/4, 100x75 and 45x45 at 1/8.
+	for _, g := range []string{"400x300", "200x150", "100x75", "45x45"} {
+		ref := filepath.Join(dir, "ref.png")
+		magick(t, in, "-resize", g, ref)
+		want := decode(t, readFile(t, ref))
+		got := decode(t, mustProcess(t, src, "/resize/"+g+"/format/png", nil))
+		if got.Bounds() != want.Bounds() {
+			t.Fatalf("%s: size %v, ImageMagick %v", g, got.Bounds(), want.Bounds())
+		}
+		if p := psnr(got, want); p < 40 {
+			t.Errorf("%s: PSNR against ImageMagick %.1f dB, want ≥ 40", g, p)
+		} else {
+			t.Logf("%s: PSNR against ImageMagick %.1f dB", g, p)
+		}
+	}
+}
+
 func TestParseGeometry(t *testing.T) {
 	for _, bad := range []string{"", "x", "0x100", "100x0", "abc", "100xx100", "100x100+1", "10.5x10", "100x100+1+2+3",
 		"-100x100", "100x100++1+1", "9999999x1", "100 x 100", "1e3x10", "+1+1"} {
@@ -157,9 +182,11 @@ func TestParseGeometry(t *testing.T) {
 	}
 }
 
-// TestShrinkOnLoadMatchesGeneralPath checks the JPEG fast path (box-averaging the YCbCr planes
-// before conversion) against the general path on the same decoded pixels, for every chroma
-// subsampling ImageMagick writes and for rotated EXIF orientations.
+// TestShrinkOnLoadMatchesGeneralPath checks the JPEG fast path (decoding at 1/2, 1/4 or 1/8 with
+// jpegscale, box-averaging the YCbCr planes before conversion) against the general path on the
+// same image decoded at full size, for every chroma subsampling ImageMagick writes (4:1:1 and
+// 4:1:0, and the progressive file, fall back to image/jpeg), for rotated EXIF orientations and
+// for reductions that decode at each scale.
 func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 	requireImageMagick(t)
 	// A plasma fractal, like a photograph: the fast path is for photographs. (On the synthetic
@@ -173,6 +200,9 @@ func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 		magick(t, in, "-sampling-factor", sf, "-quality", "92", out)
 		sources = append(sources, readFile(t, out))
 	}
+	progressive := filepath.Join(dir, "progressive.jpg")
+	magick(t, in, "-interlace", "Plane", "-quality", "92", progressive)
+	sources = append(sources, readFile(t, progressive))
 	var jb bytes.Buffer
 	jpeg.Encode(&jb, decode(t, readFile(t, in)), nil)
 	for _, o := range []byte{3, 6, 8} {
@@ -186,7 +216,9 @@ func TestShrinkOnLoadMatchesGeneralPath(t *testing.T) {
 			t.Fatal(err)
 		}
 		general := encodePNG(t, orient(toRGBA(img), orientation))
-		for _, g := range []string{"100x100", "61x47", "200", "x50", "10000@"} {
+		// 643×481 to: 100x100 decodes at 1/2, 61x47 and x50 at 1/4, 30x30 at 1/8; 200 and
+		// 10000@ (115×86) box-average only.
+		for _, g := range []string{"100x100", "61x47", "200", "x50", "10000@", "30x30"} {
 			recipe := "/thumbnail/" + url.PathEscape(g) + "/format/png/"
 			fast := decode(t, mustProcess(t, src, recipe, nil))
 			want := decode(t, mustProcess(t, general, recipe, nil))

@@ -12,6 +12,7 @@ import (
 	"io"
 
 	"drmpack/packager/jpegopt"
+	"drmpack/packager/jpegscale"
 )
 
 // defaultJPEGQuality is used when a JPEG is written from a PNG or GIF, or from a JPEG whose
@@ -150,7 +151,7 @@ func (r *Recipe) run(src []byte, cfg *Config) ([]byte, string, error) {
 	if animated {
 		out, err = processAnimation(src, &p, cfg)
 	} else {
-		out, err = processStill(src, in, orientation, jpegQuality, &p, cfg)
+		out, err = processStill(src, in, image.Pt(ic.Width, ic.Height), orientation, jpegQuality, &p, cfg)
 	}
 	if err != nil {
 		return nil, "", err
@@ -230,13 +231,14 @@ func (p *plan) finish(b []byte) []byte {
 }
 
 // processStill handles JPEG, PNG and the first frame of a GIF.
-func processStill(src []byte, in string, orientation, jpegQuality int, p *plan, cfg *Config) ([]byte, error) {
+func processStill(src []byte, in string, size image.Point, orientation, jpegQuality int, p *plan, cfg *Config) ([]byte, error) {
 	var img image.Image
 	var err error
 	var gifPalette *image.Paletted
+	scale := 1
 	switch in {
 	case "jpg":
-		img, err = jpeg.Decode(bytes.NewReader(src))
+		img, scale, err = decodeJPEG(src, size, orientation, p.ops, cfg)
 	case "png":
 		img, err = png.Decode(bytes.NewReader(src))
 	case "gif":
@@ -254,8 +256,8 @@ func processStill(src []byte, in string, orientation, jpegQuality int, p *plan, 
 	}
 	var rgba *image.RGBA
 	ops := p.ops
-	if ycc, ok := img.(*image.YCbCr); ok {
-		if rgba, ops, err = shrinkOnLoad(ycc, orientation, ops, cfg); err != nil {
+	if in == "jpg" {
+		if rgba, ops, err = shrinkOnLoad(img, scale, size.X, size.Y, orientation, ops, cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -285,6 +287,21 @@ func processStill(src []byte, in string, orientation, jpegQuality int, p *plan, 
 		return nil, failf(ConvertFailed, "encode %s: %v", p.format, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// decodeJPEG decodes a JPEG of the given size at 1/2, 1/4 or 1/8 of it when the first command
+// reduces it enough (see planLoadReduction), and returns the scale. The codings
+// jpegscale leaves alone (progressive among them), and any file it finds fault with, are
+// decoded at full size by image/jpeg, whose verdict then stands.
+func decodeJPEG(src []byte, size image.Point, orientation int, ops []command, cfg *Config) (image.Image, int, error) {
+	// A command that cannot apply is refused later, by shrinkOnLoad, with its own reason.
+	if r, err := planLoadReduction(size.X, size.Y, orientation, ops, cfg); err == nil && r.scale > 1 {
+		if img, err := jpegscale.Decode(src, r.scale); err == nil {
+			return img, r.scale, nil
+		}
+	}
+	img, err := jpeg.Decode(bytes.NewReader(src))
+	return img, 1, err
 }
 
 // decodeFirstGIFFrame decodes only the first frame, so FirstFrameOnly also saves the decoding

@@ -1,5 +1,7 @@
 package jpegopt
 
+import "drmpack/packager/jpeghuff"
+
 // bitReader reads the entropy-coded data of a scan, most significant bit first, removing
 // the 0x00 stuffed after every 0xFF data byte (T.81 F.1.2.3). It stops at the first
 // marker and never consumes it, so the caller can check RSTn and find the end of the scan.
@@ -51,11 +53,11 @@ func (br *bitReader) bits(s uint) (uint32, error) {
 }
 
 // decode reads one Huffman-coded symbol (T.81 F.2.2.3).
-func (br *bitReader) decode(t *decTable) (byte, error) {
+func (br *bitReader) decode(t *jpeghuff.Table) (byte, error) {
 	if br.n < 16 {
 		br.fill()
 	}
-	if e := t.lookup[br.acc>>(64-lookupBits)]; e != 0 {
+	if e := t.Lookup[br.acc>>(64-jpeghuff.LookupBits)]; e != 0 {
 		if l := uint(e >> 8); l <= br.n {
 			br.acc <<= l
 			br.n -= l
@@ -63,17 +65,14 @@ func (br *bitReader) decode(t *decTable) (byte, error) {
 		}
 		return 0, errTruncatedScan
 	}
-	// Codes longer than lookupBits: compare against the largest code of each length.
-	for l := uint(1); l <= 16; l++ {
-		if l > br.n {
-			return 0, errTruncatedScan
-		}
-		code := int32(br.acc >> (64 - l))
-		if code <= t.maxCode[l] {
-			br.acc <<= l
-			br.n -= l
-			return t.values[t.valOffset[l]+code], nil
-		}
+	sym, l := t.Long(br.acc, br.n)
+	switch {
+	case l > 0:
+		br.acc <<= l
+		br.n -= l
+		return sym, nil
+	case br.n < 16:
+		return 0, errTruncatedScan
 	}
 	return 0, malformed("invalid Huffman code")
 }

@@ -2,54 +2,6 @@ package jpegopt
 
 import "slices"
 
-// lookupBits is how many leading bits the fast decoding table resolves at once; codes of
-// up to this length (nearly all symbols in practice) decode with a single table read.
-const lookupBits = 9
-
-// decTable decodes one Huffman table as defined by a DHT segment (T.81 B.2.4.2).
-type decTable struct {
-	// lookup maps the next lookupBits bits to length<<8 | value for codes of at most
-	// lookupBits bits; 0 means the code is longer and must take the slow path.
-	lookup [1 << lookupBits]uint16
-	// maxCode[l] is the largest code of length l, or -1 when there is none (T.81 F.2.2.3,
-	// Figure F.15).
-	maxCode [17]int32
-	// valOffset[l] turns a code of length l into an index into values.
-	valOffset [17]int32
-	values    []byte
-}
-
-// newDecTable builds the canonical codes of T.81 Annex C (Figures C.1 and C.2) from
-// counts (BITS: how many codes of each length 1..16) and values (HUFFVAL).
-func newDecTable(counts *[16]byte, values []byte) (*decTable, error) {
-	t := &decTable{values: values}
-	code, k := int32(0), int32(0)
-	for l := 1; l <= 16; l++ {
-		n := int32(counts[l-1])
-		t.maxCode[l] = -1
-		if n > 0 {
-			t.valOffset[l] = k - code
-			if code+n > 1<<l {
-				return nil, malformed("over-subscribed Huffman table")
-			}
-			for i := int32(0); i < n; i++ {
-				if l <= lookupBits {
-					shift := lookupBits - l
-					entry := uint16(l)<<8 | uint16(values[k])
-					for j := code << shift; j < (code+1)<<shift; j++ {
-						t.lookup[j] = entry
-					}
-				}
-				code++
-				k++
-			}
-			t.maxCode[l] = code - 1
-		}
-		code <<= 1
-	}
-	return t, nil
-}
-
 // encTable is a Huffman table for encoding: for every symbol, its code shifted left to
 // make room for the symbol's extra bits, and the length of both, so that a symbol and its
 // extra bits go out in one write.

@@ -47,6 +47,8 @@ package jpegopt
 import (
 	"errors"
 	"fmt"
+
+	"drmpack/packager/jpeghuff"
 )
 
 // ErrMalformed is wrapped by the errors Optimize returns for input that is not a valid JPEG
@@ -132,7 +134,7 @@ type optimizer struct {
 	hMax, vMax  int
 
 	// Huffman tables currently defined, indexed by slot: class*4 + destination.
-	dec             [8]*decTable
+	dec             [8]*jpeghuff.Table
 	restartInterval int
 	// quantTablesUsed has bit i set when a frame component uses quantization table i.
 	quantTablesUsed uint8
@@ -307,34 +309,13 @@ func (o *optimizer) copyQuantTables(segment, p []byte) error {
 
 // defineHuffmanTables parses a DHT segment (T.81 B.2.4.2), which may hold several tables.
 func (o *optimizer) defineHuffmanTables(p []byte) error {
-	for len(p) > 0 {
-		if len(p) < 17 {
-			return malformed("truncated DHT segment")
-		}
-		class, dest := p[0]>>4, p[0]&15
-		if class > 1 || dest > 3 {
-			return malformed("bad Huffman table class or destination")
-		}
-		var counts [16]byte
-		copy(counts[:], p[1:17])
-		total := 0
-		for _, c := range counts {
-			total += int(c)
-		}
-		if total > 256 || len(p) < 17+total {
-			return malformed("bad Huffman table size")
-		}
-		t, err := newDecTable(&counts, p[17:17+total])
-		if err != nil {
-			return err
-		}
-		o.dec[class*4+dest] = t
-		p = p[17+total:]
+	err := jpeghuff.ParseDHT(p, func(class, dest int, t *jpeghuff.Table) { o.dec[class*4+dest] = t })
+	if err != nil {
+		return malformed("%v", err)
 	}
 	return nil
 }
 
-// defineFrame parses a frame header (T.81 B.2.2).
 func (o *optimizer) defineFrame(marker byte, p []byte) error {
 	if o.sawFrame {
 		return malformed("second frame header")

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"drmpack/packager/jpeghuff"
 )
 
 type testCase struct {
@@ -312,7 +314,7 @@ func TestOptimalTableLengthLimit(t *testing.T) {
 	if kraft >= 1 {
 		t.Fatalf("Kraft sum %v leaves no room for the reserved all-ones code", kraft)
 	}
-	if _, err := newDecTable(&counts, values); err != nil {
+	if _, err := jpeghuff.New(&counts, values); err != nil {
 		t.Fatal(err)
 	}
 }
